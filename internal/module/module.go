@@ -159,3 +159,18 @@ func (e *Error) Unwrap() error { return e.Err }
 func Errorf(status int, code, message string, cause error) *Error {
 	return &Error{Status: status, Code: code, Message: message, Err: cause}
 }
+
+// Diagnoser is implemented by modules that have more to report to `ack check`
+// than contract parse errors (an implicit data source, a contract in a
+// language ack cannot run).
+type Diagnoser interface {
+	Diagnose(ctx context.Context) []Diagnostic
+}
+
+// Diagnostic is one problem found by `ack check`, printed as file:line: message.
+type Diagnostic struct {
+	File     string // absolute path, or "" for a setting
+	Line     int    // 1-based, 0 when unknown
+	Severity string // "error" fails `ack check`; "warning" does not
+	Message  string
+}
