@@ -11,12 +11,18 @@ import (
 // Registry holds every store of a process, so that the host can load, watch,
 // list and reload them in one place without knowing their entry types.
 type Registry struct {
-	mu      sync.Mutex
-	handles []Handle
+	defaults Options
+	mu       sync.Mutex
+	handles  []Handle
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{} }
+// NewRegistry returns an empty registry whose stores watch, debounce and
+// resync as defaults says (the host's settings), whatever their module passed.
+func NewRegistry(defaults Options) *Registry { return &Registry{defaults: defaults} }
+
+// defaulter is implemented by Store: the registry applies the host's watch
+// settings and logger to every store registered with it.
+type defaulter interface{ applyDefaults(Options) }
 
 // Register adds a store. Names must be unique.
 func (r *Registry) Register(h Handle) error {
@@ -26,6 +32,9 @@ func (r *Registry) Register(h Handle) error {
 		if o.Name() == h.Name() {
 			return fmt.Errorf("contract kind %q registered twice", h.Name())
 		}
+	}
+	if d, ok := h.(defaulter); ok {
+		d.applyDefaults(r.defaults)
 	}
 	r.handles = append(r.handles, h)
 	return nil
