@@ -90,6 +90,13 @@ type Executor interface {
 	Execute(ctx context.Context, req *wire.DynamicRequest) (*wire.DynamicResponse, error)
 }
 
+// LogSink stores log records: the logger module implements it, and the
+// host's log shipper calls it directly when the logger runs in-process.
+// InsertLogs is idempotent per RecordID, so a batch may be retried.
+type LogSink interface {
+	InsertLogs(ctx context.Context, msgs []wire.LogMessage) error
+}
+
 // Peers resolves the modules this one calls. Local modules are called
 // directly; others over HTTP at their configured endpoints. Modules never know
 // which: this is the only place the deployment layout matters.
