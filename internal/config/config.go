@@ -150,8 +150,8 @@ var Env = []struct{ Name, Setting string }{
 }
 
 // Load reads DIR/ack.json (if present) over the defaults and applies the
-// environment (getenv is os.Getenv in production).
-func Load(home string, getenv func(string) string) (Settings, error) {
+// environment, given as KEY=VALUE entries (os.Environ() in production).
+func Load(home string, environ []string) (Settings, error) {
 	s := Defaults()
 	path := filepath.Join(home, "ack.json")
 	data, err := os.ReadFile(path)
@@ -166,7 +166,7 @@ func Load(home string, getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("%s: %w", path, describeJSONError(data, err))
 		}
 	}
-	if err := applyEnv(&s, getenv, os.Environ()); err != nil {
+	if err := applyEnv(&s, environ); err != nil {
 		return s, err
 	}
 	if s.DataDir == "" {
@@ -202,7 +202,14 @@ func (s Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
-func applyEnv(s *Settings, getenv func(string) string, environ []string) error {
+func applyEnv(s *Settings, environ []string) error {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	getenv := func(name string) string { return vars[name] }
 	var errs []error
 	str := func(name string, dst *string) {
 		if v := getenv(name); v != "" {
@@ -244,16 +251,15 @@ func applyEnv(s *Settings, getenv func(string) string, environ []string) error {
 		}
 		s.Contracts.Watch = &b
 	}
-	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
+	for name, v := range vars {
 		id, ok := strings.CutPrefix(name, "ACK_PEER_")
-		if !ok || id == "TIMEOUT" || id == "" {
+		if !ok || id == "TIMEOUT" || id == "" || v == "" {
 			continue
 		}
 		if s.Peers == nil {
 			s.Peers = map[string][]string{}
 		}
-		s.Peers[strings.ToLower(id)] = SplitList(getenv(name))
+		s.Peers[strings.ToLower(id)] = SplitList(v)
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,327 @@
+// Package host is the ack process: it builds the selected modules, provisions
+// and starts them in dependency order, loads and watches their contracts,
+// serves their routes with health, metrics and management endpoints, and
+// drains and stops them in reverse order.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ack-dev/ack/internal/config"
+	"github.com/ack-dev/ack/internal/contract"
+	"github.com/ack-dev/ack/internal/health"
+	"github.com/ack-dev/ack/internal/module"
+)
+
+// Config is everything a Host needs; cmd/ack builds it from flags and settings.
+type Config struct {
+	Settings config.Settings
+	Paths    config.Paths
+	// Modules is the selection, ordered by Select.
+	Modules []module.Info
+	Logger  *slog.Logger
+	Version string
+}
+
+// Host runs a set of modules in one process.
+type Host struct {
+	cfg       Config
+	log       *slog.Logger
+	mods      []*moduleHost // in start order
+	registry  *prometheus.Registry
+	contracts *contract.Registry
+	health    *health.Tracker
+	peers     module.Peers
+	metrics   *httpMetrics
+	srv       *http.Server
+	// hostPatterns are the host's own route patterns (metrics label "host").
+	hostPatterns map[string]bool
+	draining     atomic.Bool
+	lnMu         sync.Mutex
+	listeners    []net.Listener
+	started      time.Time
+
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	wg        sync.WaitGroup
+	fatal     chan error
+	stopOnce  sync.Once
+}
+
+// New builds the modules of cfg without side effects beyond memory.
+func New(cfg Config) (*Host, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Modules) == 0 {
+		return nil, errors.New("no module selected")
+	}
+	h := &Host{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		registry: prometheus.NewRegistry(),
+		health:   health.NewTracker(2 * time.Second),
+		fatal:    make(chan error, 1),
+	}
+	h.contracts = contract.NewRegistry(contract.Options{
+		Logger:   cfg.Logger,
+		Watch:    cfg.Settings.Contracts.WatchContracts(),
+		Debounce: cfg.Settings.Contracts.Debounce.D(),
+		Resync:   cfg.Settings.Contracts.Resync.D(),
+	})
+	h.runCtx, h.cancelRun = context.WithCancel(context.Background())
+	local := map[module.ID]module.Module{}
+	for _, info := range cfg.Modules {
+		mcfg, err := config.LoadModule(string(info.ID), cfg.Paths, cfg.Settings.ModuleConfig[string(info.ID)])
+		if err != nil {
+			return nil, err
+		}
+		m := info.New()
+		local[info.ID] = m
+		h.mods = append(h.mods, &moduleHost{host: h, info: info, mod: m, cfg: mcfg, log: cfg.Logger.With("module", string(info.ID))})
+	}
+	peers, err := newPeers(h, local)
+	if err != nil {
+		return nil, err
+	}
+	h.peers = peers
+	h.metrics = newHTTPMetrics()
+	h.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		h.metrics,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ack_draining", Help: "1 while the process drains before stopping."},
+			func() float64 { return boolFloat(h.draining.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ack_ready", Help: "1 while the process is ready to serve."},
+			func() float64 { return boolFloat(h.health.State() == health.Ready) }),
+	)
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ack_build_info", Help: "Always 1; labels say what runs."}, []string{"version"})
+	buildInfo.WithLabelValues(cfg.Version).Set(1)
+	h.registry.MustRegister(buildInfo)
+	return h, nil
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Contracts returns the contract registry (for `ack check` and tests).
+func (h *Host) Contracts() *contract.Registry { return h.contracts }
+
+// Health returns the health tracker.
+func (h *Host) Health() *health.Tracker { return h.health }
+
+// Provision provisions every module in order and loads their contracts once,
+// without starting anything. `ack check` stops here.
+func (h *Host) Provision(ctx context.Context) error {
+	for _, mh := range h.mods {
+		if err := mh.mod.Provision(ctx, mh); err != nil {
+			return fmt.Errorf("module %s: %w", mh.info.ID, err)
+		}
+	}
+	for _, c := range h.contracts.Handles() {
+		rep, err := c.Reload(ctx)
+		if err != nil {
+			return fmt.Errorf("load %s contracts: %w", c.Name(), err)
+		}
+		st := c.Status()
+		h.log.Info("contracts loaded", "kind", c.Name(), "entries", st.Entries, "failed", len(rep.Failed), "roots", st.Roots)
+	}
+	return nil
+}
+
+// Start provisions and starts every module, starts the contract watchers, and
+// builds the HTTP handler. On error everything already built is stopped.
+func (h *Host) Start(ctx context.Context) error {
+	h.started = time.Now()
+	ctx, cancel := context.WithTimeout(ctx, h.startTimeout())
+	defer cancel()
+	if err := h.start(ctx); err != nil {
+		stopCtx, cancelStop := context.WithTimeout(context.Background(), h.cfg.Settings.Shutdown.GracePeriod.D()+time.Second)
+		defer cancelStop()
+		h.stopModules(stopCtx)
+		h.wg.Wait()
+		return err
+	}
+	h.health.Set(health.Ready)
+	h.log.Info("ack is ready", "modules", h.moduleIDs(), "version", h.cfg.Version)
+	return nil
+}
+
+func (h *Host) startTimeout() time.Duration {
+	if d := h.cfg.Settings.StartTimeout.D(); d > 0 {
+		return d
+	}
+	return time.Minute
+}
+
+func (h *Host) start(ctx context.Context) error {
+	if err := h.Provision(ctx); err != nil {
+		return err
+	}
+	for _, c := range h.contracts.Handles() {
+		h.Go("contracts "+c.Name(), c.Run)
+		h.health.Add(health.Check{Name: "contracts:" + c.Name(), Fn: func(context.Context) error {
+			if !c.Status().Loaded {
+				return errors.New("not loaded yet")
+			}
+			return nil
+		}})
+	}
+	for _, mh := range h.mods {
+		if err := mh.mod.Start(ctx); err != nil {
+			return fmt.Errorf("start module %s: %w", mh.info.ID, err)
+		}
+		mh.started = true
+		if rc, ok := mh.mod.(module.ReadyChecker); ok {
+			h.health.Add(health.Check{Name: "module:" + string(mh.info.ID), Fn: rc.Ready})
+		}
+	}
+	if pc, ok := h.peers.(interface{ Checks() []health.Check }); ok {
+		for _, c := range pc.Checks() {
+			h.health.Add(c)
+		}
+	}
+	handler, err := h.buildHandler()
+	if err != nil {
+		return err
+	}
+	h.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return h.runCtx },
+	}
+	return nil
+}
+
+func (h *Host) moduleIDs() []string {
+	ids := make([]string, len(h.mods))
+	for i, mh := range h.mods {
+		ids[i] = string(mh.info.ID)
+	}
+	return ids
+}
+
+// Serve serves HTTP on ln until Shutdown. It returns nil after a shutdown.
+func (h *Host) Serve(ln net.Listener) error {
+	if h.srv == nil {
+		return errors.New("serve before start")
+	}
+	h.lnMu.Lock()
+	h.listeners = append(h.listeners, ln)
+	h.lnMu.Unlock()
+	h.log.Info("listening", "addr", ln.Addr().String())
+	err := h.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) || (h.draining.Load() && errors.Is(err, net.ErrClosed)) {
+		return nil
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// Fatal delivers the first fatal error of a background task.
+func (h *Host) Fatal() <-chan error { return h.fatal }
+
+// Go runs fn under the host's supervision until Shutdown.
+func (h *Host) Go(name string, fn func(ctx context.Context) error) {
+	h.wg.Go(func() {
+		err := fn(h.runCtx)
+		if err == nil || errors.Is(err, context.Canceled) || h.runCtx.Err() != nil {
+			return
+		}
+		h.log.Error("background task failed", "task", name, "err", err)
+		select {
+		case h.fatal <- fmt.Errorf("%s: %w", name, err):
+		default:
+		}
+	})
+}
+
+// idleGrace is how long open connections may still bring a request after the
+// listener closed, before idle ones are closed.
+const idleGrace = 500 * time.Millisecond
+
+// Shutdown drains and stops: readiness turns false at once; after the drain
+// delay the listener closes; requests in flight finish (each answered with
+// Connection: close) within the grace period; idle keep-alive connections
+// get a short grace and are closed; then modules stop in reverse order and
+// background tasks end.
+func (h *Host) Shutdown(ctx context.Context) error {
+	var err error
+	h.stopOnce.Do(func() { err = h.shutdown(ctx) })
+	return err
+}
+
+func (h *Host) shutdown(ctx context.Context) error {
+	h.health.Set(health.Draining)
+	h.draining.Store(true)
+	h.log.Info("draining", "delay", h.cfg.Settings.Shutdown.DrainDelay.D().String())
+	if d := h.cfg.Settings.Shutdown.DrainDelay.D(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	var errs []error
+	if h.srv != nil {
+		// Stop accepting first, but keep open connections for a moment: a
+		// request already on its way over an idle keep-alive connection is
+		// still answered (with Connection: close) instead of being reset.
+		h.lnMu.Lock()
+		for _, ln := range h.listeners {
+			_ = ln.Close()
+		}
+		h.lnMu.Unlock()
+		t := time.NewTimer(idleGrace)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		grace := h.cfg.Settings.Shutdown.GracePeriod.D()
+		if grace <= 0 {
+			grace = 30 * time.Second
+		}
+		sctx, cancel := context.WithTimeout(ctx, grace)
+		if err := h.srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			_ = h.srv.Close()
+		}
+		cancel()
+	}
+	h.stopModules(ctx)
+	h.cancelRun()
+	h.wg.Wait()
+	h.health.Set(health.Stopped)
+	h.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// stopModules stops every module in reverse order (also those whose Start
+// failed or never ran: Stop must be safe after Provision).
+func (h *Host) stopModules(ctx context.Context) {
+	for i := len(h.mods) - 1; i >= 0; i-- {
+		mh := h.mods[i]
+		if err := mh.mod.Stop(ctx); err != nil {
+			h.log.Warn("module stop failed", "module", string(mh.info.ID), "err", err)
+		}
+	}
+	h.cancelRun()
+}
