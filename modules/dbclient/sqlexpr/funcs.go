@@ -180,7 +180,7 @@ var functions = map[string]func(args ...any) (any, error){
 		return nil, fmt.Errorf("%s used as a condition", typeName(a[0]))
 	},
 	"__isnull": func(a ...any) (any, error) { return a[0] == nil, nil },
-	"__eq": func(a ...any) (any, error) { return equal(a[0], a[1]) },
+	"__eq":     func(a ...any) (any, error) { return equal(a[0], a[1]) },
 	"__ne": func(a ...any) (any, error) {
 		eq, err := equal(a[0], a[1])
 		return !eq, err
@@ -197,15 +197,15 @@ var functions = map[string]func(args ...any) (any, error){
 		}
 		return arith(a[0], a[1], "+")
 	},
-	"__sub": func(a ...any) (any, error) { return arith(a[0], a[1], "-") },
-	"__mul": func(a ...any) (any, error) { return arith(a[0], a[1], "*") },
-	"__div": func(a ...any) (any, error) { return arith(a[0], a[1], "/") },
-	"__mod": func(a ...any) (any, error) { return arith(a[0], a[1], "%") },
-	"__neg": func(a ...any) (any, error) { return arith(int64(0), a[0], "-") },
-	"__len": func(a ...any) (any, error) { return int64(utf8.RuneCountInString(Text(a[0]))), nil },
-	"__contains": strFunc2(func(s, t string) any { return strings.Contains(s, t) }),
+	"__sub":        func(a ...any) (any, error) { return arith(a[0], a[1], "-") },
+	"__mul":        func(a ...any) (any, error) { return arith(a[0], a[1], "*") },
+	"__div":        func(a ...any) (any, error) { return arith(a[0], a[1], "/") },
+	"__mod":        func(a ...any) (any, error) { return arith(a[0], a[1], "%") },
+	"__neg":        func(a ...any) (any, error) { return arith(int64(0), a[0], "-") },
+	"__len":        func(a ...any) (any, error) { return int64(utf8.RuneCountInString(Text(a[0]))), nil },
+	"__contains":   strFunc2(func(s, t string) any { return strings.Contains(s, t) }),
 	"__startswith": strFunc2(func(s, t string) any { return strings.HasPrefix(s, t) }),
-	"__endswith": strFunc2(func(s, t string) any { return strings.HasSuffix(s, t) }),
+	"__endswith":   strFunc2(func(s, t string) any { return strings.HasSuffix(s, t) }),
 	"__indexof": strFunc2(func(s, t string) any {
 		i := strings.Index(s, t)
 		if i < 0 {

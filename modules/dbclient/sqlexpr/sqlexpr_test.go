@@ -24,21 +24,21 @@ func TestTest(t *testing.T) {
 		{"Flag == 'U' and Empty != ''", false},
 		{"Flag == 'U' && not (Empty != '')", true},
 		{"!(Flag == 'U')", false},
-		{"Empty != null", true},      // a string variable is never null
-		{"Missing == null", true},    // a missing identifier is null
-		{"Missing != ''", false},     // null against a string compares as ""
-		{"NumNull != ''", false},     // same for a null value
-		{"Num > 3", true},            // numeric string against a number
-		{"N ge 3 && N lt 4", true},   // word operators
-		{"N + 1 == 4", true},         // arithmetic
-		{"N mod 2 == 1", true},       //
-		{"5L > 4", true},             // .NET suffix
-		{"$UserNo == '42'", true},    // bearer variable
-		{"#TenantID == 'T1'", true},  // claim variable, # read as $
-		{"TOKEN_ID == 'b'", true},    // no prefix confusion (HandStack bug)
-		{"Flag == 'Flag'", false},    // names inside literals stay literals
-		{"Title == 'It''s'", true},   // doubled quote inside a literal
-		{`Title == "It's"`, true},    // double-quoted literal
+		{"Empty != null", true},     // a string variable is never null
+		{"Missing == null", true},   // a missing identifier is null
+		{"Missing != ''", false},    // null against a string compares as ""
+		{"NumNull != ''", false},    // same for a null value
+		{"Num > 3", true},           // numeric string against a number
+		{"N ge 3 && N lt 4", true},  // word operators
+		{"N + 1 == 4", true},        // arithmetic
+		{"N mod 2 == 1", true},      //
+		{"5L > 4", true},            // .NET suffix
+		{"$UserNo == '42'", true},   // bearer variable
+		{"#TenantID == 'T1'", true}, // claim variable, # read as $
+		{"TOKEN_ID == 'b'", true},   // no prefix confusion (HandStack bug)
+		{"Flag == 'Flag'", false},   // names inside literals stay literals
+		{"Title == 'It''s'", true},  // doubled quote inside a literal
+		{`Title == "It's"`, true},   // double-quoted literal
 		{"Title.Contains('t')", true},
 		{"Title.StartsWith('It')", true},
 		{"Title.ToUpper() == 'IT''S'", true},
