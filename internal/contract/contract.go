@@ -30,7 +30,11 @@ type Kind[T any] struct {
 	Unit func(rel string) string
 	// Parse reads the unit (and any sibling it needs) from fsys, rooted at the
 	// unit's root, and returns its entries. It must not keep fsys. Return a
-	// *ParseError to point at a line.
+	// *ParseError to point at a line. Parse is called for several units at
+	// once and must be safe for concurrent use. The unit's matched files are
+	// served from the bytes the store has already read and hashed; other
+	// files come from disk (a change to them is noticed only if Match covers
+	// them).
 	Parse func(fsys fs.FS, unit string) ([]T, error)
 	// Key identifies an entry. Two units defining the same key is an error
 	// reported on the later one (roots in order, then paths in order).
@@ -44,7 +48,8 @@ type Options struct {
 	Watch bool
 	// Debounce is the quiet time after file events before reloading. Default 50ms.
 	Debounce time.Duration
-	// Resync is the period of the full rescan that catches lost events. Default 30s.
+	// Resync is the period of the full rescan (size and mtime compared, content
+	// hashed only on a difference) that catches lost events. Default 30s.
 	Resync time.Duration
 }
 
@@ -87,7 +92,7 @@ type Report struct {
 	Added      []string    `json:"added,omitempty"`   // entry keys
 	Changed    []string    `json:"changed,omitempty"` // entry keys
 	Removed    []string    `json:"removed,omitempty"` // entry keys
-	Failed     []FileError `json:"failed,omitempty"`
+	Failed     []FileError `json:"failed,omitempty"`  // every unit failing after the reload
 }
 
 // Status is a store's current state.

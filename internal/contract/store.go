@@ -3,14 +3,10 @@ package contract
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,14 +18,22 @@ import (
 // request in flight sees.
 type Set[T any] struct {
 	gen     uint64
-	entries map[string]T
+	entries map[string]slot[T]
 	keys    []string // sorted
+}
+
+// slot is an entry with the version of the unit content it came from, so that
+// a reload can tell changed entries from carried-over ones without comparing
+// values of an unknown type.
+type slot[T any] struct {
+	val T
+	ver uint64
 }
 
 // Get returns the entry with key.
 func (s *Set[T]) Get(key string) (T, bool) {
-	v, ok := s.entries[key]
-	return v, ok
+	sl, ok := s.entries[key]
+	return sl.val, ok
 }
 
 // Keys returns every key in order. The slice must not be modified.
@@ -41,13 +45,27 @@ func (s *Set[T]) Len() int { return len(s.keys) }
 // Generation increases by one with every published change.
 func (s *Set[T]) Generation() uint64 { return s.gen }
 
+// fileKey names a file or unit: a root (its index in the store's roots) and
+// a slash-separated path relative to it.
+type fileKey struct {
+	root int
+	rel  string
+}
+
+// fileState is what the store last read of one matched file.
+type fileState struct {
+	size   int64
+	mtime  time.Time
+	sum    [sha256.Size]byte
+	statOK bool // false after a failed read, so that the next look reads again
+}
+
 // unit is one parsed unit: its entries, or its error with its last good entries.
 type unit[T any] struct {
-	root    int
-	rel     string
-	sum     [sha256.Size]byte
+	files   []string // rel of every matched file of the unit, sorted
 	entries []T
-	err     *FileError
+	ver     uint64     // changes whenever entries do; 0 when there never were any
+	err     *FileError // read or parse error; entries are then the last good ones
 }
 
 // Store loads, watches and serves one Kind of contract.
@@ -59,10 +77,23 @@ type Store[T any] struct {
 
 	current atomic.Pointer[Set[T]]
 
-	mu      sync.Mutex // serialises reloads
-	units   map[string]*unit[T]
-	status  Status
+	// mu serialises reloads and guards the fields below it.
+	mu      sync.Mutex
+	files   map[fileKey]*fileState
+	units   map[fileKey]*unit[T]
+	order   []fileKey // unit keys by precedence (root, then path); nil when stale
+	dupErrs map[fileKey]FileError
+	dirErrs map[fileKey]FileError
+	lastVer uint64
 	onSwap  []func(old, new *Set[T])
+
+	// stmu guards what Status and metrics read, so that they never wait for
+	// a reload in progress.
+	stmu        sync.Mutex
+	status      Status
+	reloadsOK   uint64
+	reloadsFail uint64
+	lastSuccess time.Time
 }
 
 // NewStore returns a store of kind k over roots (absolute directories, in
@@ -78,33 +109,23 @@ func NewStore[T any](k Kind[T], roots []string, opts Options) *Store[T] {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	clean := make([]string, len(roots))
+	for i, r := range roots {
+		clean[i] = filepath.Clean(r)
+	}
 	s := &Store[T]{
-		kind:  k,
-		roots: roots,
-		opts:  opts,
-		log:   log.With("contract_kind", k.Name),
-		units: map[string]*unit[T]{},
+		kind:    k,
+		roots:   clean,
+		opts:    opts,
+		log:     log.With("contract_kind", k.Name),
+		files:   map[fileKey]*fileState{},
+		units:   map[fileKey]*unit[T]{},
+		dupErrs: map[fileKey]FileError{},
+		dirErrs: map[fileKey]FileError{},
 	}
-	s.current.Store(&Set[T]{entries: map[string]T{}})
-	s.status = Status{Kind: k.Name, Module: k.Module, Roots: roots, Errors: []FileError{}}
+	s.current.Store(&Set[T]{entries: map[string]slot[T]{}})
+	s.status = Status{Kind: k.Name, Module: k.Module, Roots: clean, Errors: []FileError{}}
 	return s
-}
-
-// applyDefaults takes the registry's watch settings, and its logger when the
-// module gave none. It runs before Run starts.
-func (s *Store[T]) applyDefaults(d Options) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Watch = d.Watch
-	if d.Debounce > 0 {
-		s.opts.Debounce = d.Debounce
-	}
-	if d.Resync > 0 {
-		s.opts.Resync = d.Resync
-	}
-	if s.opts.Logger == nil && d.Logger != nil {
-		s.log = d.Logger.With("contract_kind", s.kind.Name)
-	}
 }
 
 // Name is the kind's name.
@@ -124,218 +145,390 @@ func (s *Store[T]) OnSwap(fn func(old, new *Set[T])) {
 	s.onSwap = append(s.onSwap, fn)
 }
 
-// Status returns the store's current state.
+// Status returns the store's current state. It does not wait for a reload in
+// progress.
 func (s *Store[T]) Status() Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.stmu.Lock()
+	defer s.stmu.Unlock()
 	st := s.status
-	st.Errors = append([]FileError(nil), s.status.Errors...)
+	st.Roots = slices.Clone(s.status.Roots)
+	st.Errors = slices.Clone(s.status.Errors)
 	return st
 }
 
-// Reload rescans every root and publishes a new generation if anything
-// changed. Unchanged files are not parsed again.
+// Reload rescans every root, reading every file again, and publishes a new
+// generation if anything changed. Units whose files hash the same are not
+// parsed again.
 func (s *Store[T]) Reload(ctx context.Context) (Report, error) {
+	rep, _, err := s.reload(ctx, s.wholeRoots(), readAll)
+	return rep, err
+}
+
+// Refresh reloads what is at rel (a file or a directory, slash- or
+// backslash-separated, relative to the roots) in every root: the file's unit
+// is parsed again, or its entries dropped when it is gone. It is what
+// HandStack's .../refresh endpoints call. Absolute paths and ".." are
+// rejected.
+func (s *Store[T]) Refresh(ctx context.Context, rel string) (Report, error) {
+	clean, err := cleanRel(rel)
+	if err != nil {
+		return Report{Kind: s.kind.Name, Generation: s.Load().gen}, fmt.Errorf("contract %s: refresh: %w", s.kind.Name, err)
+	}
+	scopes := make([]scope, len(s.roots))
+	for i := range s.roots {
+		scopes[i] = scope{root: i, rel: clean}
+	}
+	rep, _, err := s.reload(ctx, scopes, readNamed)
+	return rep, err
+}
+
+// cleanRel turns a client-supplied relative path into a clean slash path,
+// or rejects it. "" and "." mean the whole root.
+func cleanRel(rel string) (string, error) {
+	if filepath.IsAbs(rel) || filepath.VolumeName(rel) != "" {
+		return "", fmt.Errorf("path %q is absolute", rel)
+	}
+	r := strings.ReplaceAll(rel, `\`, "/")
+	if strings.HasPrefix(r, "/") {
+		return "", fmt.Errorf("path %q is absolute", rel)
+	}
+	for _, elem := range strings.Split(r, "/") {
+		if elem == ".." {
+			return "", fmt.Errorf("path %q leaves the contract root", rel)
+		}
+	}
+	r = filepathClean(r)
+	if r == "." {
+		return "", nil
+	}
+	if strings.ContainsRune(r, 0) {
+		return "", fmt.Errorf("path %q is invalid", rel)
+	}
+	return r, nil
+}
+
+// filepathClean cleans a slash path without giving ".." any meaning (the
+// caller has rejected it).
+func filepathClean(r string) string {
+	return filepath.ToSlash(filepath.Clean(filepath.FromSlash(r)))
+}
+
+func (s *Store[T]) wholeRoots() []scope {
+	scopes := make([]scope, len(s.roots))
+	for i := range s.roots {
+		scopes[i] = scope{root: i}
+	}
+	return scopes
+}
+
+// unitOf maps a matched file to its unit.
+func (s *Store[T]) unitOf(rel string) string {
+	if s.kind.Unit == nil {
+		return rel
+	}
+	return s.kind.Unit(rel)
+}
+
+func (s *Store[T]) abs(k fileKey) string {
+	if k.rel == "" {
+		return s.roots[k.root]
+	}
+	return filepath.Join(s.roots[k.root], filepath.FromSlash(k.rel))
+}
+
+// readPolicy says which files a reload reads again to compare their content.
+// Files the store does not know, and files that failed to read, are always
+// read.
+type readPolicy int
+
+const (
+	// readChanged reads files whose size or mtime differ (resync).
+	readChanged readPolicy = iota
+	// readNamed also reads files a scope names exactly (a file event or a
+	// Refresh): two writes within one mtime tick can leave size and mtime
+	// unchanged.
+	readNamed
+	// readAll reads every file (Reload).
+	readAll
+)
+
+// reload looks at scopes, re-reads what may have changed (see readPolicy),
+// parses the affected units in parallel and publishes the result. It returns
+// the directories it walked, for the watcher.
+func (s *Store[T]) reload(ctx context.Context, scopes []scope, policy readPolicy) (Report, []string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.reloadLocked(ctx)
-}
 
-// Refresh reloads after a change to one file (rel is relative to any root).
-// It is what HandStack's .../refresh endpoints call.
-func (s *Store[T]) Refresh(ctx context.Context, rel string) (Report, error) {
-	if !fs.ValidPath(strings.TrimPrefix(filepath.ToSlash(rel), "/")) {
-		return Report{}, fmt.Errorf("refresh %q: invalid path", rel)
+	obs, err := s.observe(ctx, scopes)
+	if err != nil {
+		return Report{Kind: s.kind.Name, Generation: s.Load().gen}, nil, fmt.Errorf("contract %s: scan: %w", s.kind.Name, err)
 	}
-	return s.Reload(ctx)
-}
+	jobs := s.plan(obs, policy)
+	results := make([]jobResult[T], len(jobs))
+	err = parallel(ctx, len(jobs), func(i int) { results[i] = s.run(jobs[i]) })
+	if err != nil {
+		return Report{Kind: s.kind.Name, Generation: s.Load().gen}, nil, fmt.Errorf("contract %s: load: %w", s.kind.Name, err)
+	}
 
-// Run watches the roots until ctx ends, reloading after changes.
-func (s *Store[T]) Run(ctx context.Context) error {
-	t := time.NewTicker(s.opts.Resync)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if _, err := s.Reload(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("contract resync failed", "err", err)
+	prevErrs := s.errorPaths()
+	touched := map[string]bool{}
+	entriesChanged := false
+	for i, j := range jobs {
+		if s.apply(j, results[i]) {
+			entriesChanged = true
+		}
+		if !results[i].unchanged {
+			touched[s.abs(j.key)] = true
+			for _, rel := range results[i].present {
+				touched[s.abs(fileKey{j.key.root, rel})] = true
 			}
 		}
 	}
+	dirsChanged := s.applyDirErrors(obs)
+
+	s.stmu.Lock()
+	loaded := s.status.Loaded
+	s.stmu.Unlock()
+	rep := Report{Kind: s.kind.Name, Generation: s.Load().gen}
+	if entriesChanged || !loaded {
+		rep = s.publish(!loaded)
+	}
+	failed := s.currentErrors()
+	rep.Failed = failed
+
+	worked := len(touched) > 0 || dirsChanged || !loaded
+	failure := false
+	for _, fe := range failed {
+		if touched[fe.Path] || !prevErrs[fe.Path] {
+			failure = true
+			if worked {
+				s.log.Warn("contract failed to load; its last good version keeps serving", "file", fe.Path, "line", fe.Line, "err", fe.Message)
+			}
+		}
+	}
+	s.record(rep, failed, worked, failure)
+	return rep, obs.dirs, nil
 }
 
-func (s *Store[T]) reloadLocked(ctx context.Context) (Report, error) {
-	found, err := s.scan(ctx)
-	if err != nil {
-		return Report{Kind: s.kind.Name}, err
+// job is one unit to read and maybe parse again.
+type job[T any] struct {
+	key   fileKey
+	files []string // the unit's files as seen now, sorted
+	prev  *unit[T]
+}
+
+type jobResult[T any] struct {
+	states    map[string]fileState // files read (or failed to read)
+	present   []string             // files that exist, sorted
+	unchanged bool                 // same files, same content, no error before
+	entries   []T
+	err       *FileError
+}
+
+// plan compares what observe saw with what the store knows and returns the
+// units to read again.
+func (s *Store[T]) plan(obs *observation, policy readPolicy) []job[T] {
+	named := map[scope]bool{}
+	if policy == readNamed {
+		for _, sc := range obs.scopes {
+			named[sc] = true
+		}
 	}
-	next := make(map[string]*unit[T], len(found))
-	for id, f := range found {
-		prev := s.units[id]
-		if prev != nil && prev.sum == f.sum {
-			next[id] = prev
+	dirty := map[fileKey]bool{} // unit keys
+	for fk, ob := range obs.files {
+		st := s.files[fk]
+		if st == nil || policy == readAll || !st.statOK || named[scope(fk)] {
+			dirty[fileKey{fk.root, s.unitOf(fk.rel)}] = true
 			continue
 		}
-		u := &unit[T]{root: f.root, rel: f.rel, sum: f.sum}
-		entries, perr := s.parse(f.root, f.rel)
-		if perr != nil {
-			u.err = perr
-			if prev != nil {
-				u.entries = prev.entries // the last good version keeps serving
-			}
-		} else {
-			u.entries = entries
+		info, err := ob.stat()
+		if err != nil || info.Size() != st.size || !info.ModTime().Equal(st.mtime) {
+			dirty[fileKey{fk.root, s.unitOf(fk.rel)}] = true
 		}
-		next[id] = u
 	}
-	return s.publish(next), nil
-}
-
-type scanned struct {
-	root int
-	rel  string
-	sum  [sha256.Size]byte
-}
-
-// scan walks the roots and fingerprints every unit by the content of all the
-// files that map to it.
-func (s *Store[T]) scan(ctx context.Context) (map[string]scanned, error) {
-	type acc struct {
-		root  int
-		rel   string
-		files []string
+	gone := map[fileKey]bool{}
+	for fk := range s.files {
+		if _, seen := obs.files[fk]; !seen && obs.covers(fk) {
+			gone[fk] = true
+			dirty[fileKey{fk.root, s.unitOf(fk.rel)}] = true
+		}
 	}
-	units := map[string]*acc{}
-	for ri, root := range s.roots {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
+	if len(dirty) == 0 {
+		return nil
+	}
+	files := map[fileKey][]string{}
+	for fk := range obs.files {
+		uk := fileKey{fk.root, s.unitOf(fk.rel)}
+		if dirty[uk] {
+			files[uk] = append(files[uk], fk.rel)
+		}
+	}
+	jobs := make([]job[T], 0, len(dirty))
+	for uk := range dirty {
+		j := job[T]{key: uk, prev: s.units[uk], files: files[uk]}
+		if j.prev != nil {
+			// Files of the unit outside the scope looked at are still there.
+			for _, rel := range j.prev.files {
+				fk := fileKey{uk.root, rel}
+				if _, seen := obs.files[fk]; !seen && !gone[fk] {
+					j.files = append(j.files, rel)
 				}
-				return err
 			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if p != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			rel, err := filepath.Rel(root, p)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			if !s.kind.Match(rel) {
-				return nil
-			}
-			u := rel
-			if s.kind.Unit != nil {
-				u = s.kind.Unit(rel)
-			}
-			id := fmt.Sprintf("%d:%s", ri, u)
-			a := units[id]
-			if a == nil {
-				a = &acc{root: ri, rel: u}
-				units[id] = a
-			}
-			a.files = append(a.files, p)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", root, err)
 		}
+		slices.Sort(j.files)
+		j.files = slices.Compact(j.files)
+		jobs = append(jobs, j)
 	}
-	out := make(map[string]scanned, len(units))
-	for id, a := range units {
-		sort.Strings(a.files)
-		h := sha256.New()
-		for _, f := range a.files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				continue // removed while scanning; the next event or resync settles it
-			}
-			fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-			h.Write(data)
-		}
-		var sum [sha256.Size]byte
-		copy(sum[:], h.Sum(nil))
-		out[id] = scanned{root: a.root, rel: a.rel, sum: sum}
-	}
-	return out, nil
+	return jobs
 }
 
-func (s *Store[T]) parse(root int, rel string) (entries []T, fe *FileError) {
-	abs := filepath.Join(s.roots[root], filepath.FromSlash(rel))
-	defer func() {
-		// A parser bug must not take down the process or the last good version.
-		if r := recover(); r != nil {
-			entries, fe = nil, &FileError{Kind: s.kind.Name, Path: abs, Message: fmt.Sprintf("parser failed: %v", r)}
+// run reads a unit's files and parses it unless its content is unchanged.
+// It runs in parallel with other units: it only reads store state.
+func (s *Store[T]) run(j job[T]) jobResult[T] {
+	res := jobResult[T]{states: make(map[string]fileState, len(j.files))}
+	data := make(map[string][]byte, len(j.files))
+	var readErr *FileError
+	for _, rel := range j.files {
+		fk := fileKey{j.key.root, rel}
+		b, st, err := readFile(s.abs(fk))
+		switch {
+		case isNotExist(err):
+			continue // removed while we looked
+		case err != nil:
+			if prev := s.files[fk]; prev != nil {
+				st.sum = prev.sum
+			}
+			res.states[rel] = st
+			res.present = append(res.present, rel)
+			if readErr == nil {
+				readErr = &FileError{Kind: s.kind.Name, Path: s.abs(fk), Message: "cannot read: " + pathErrorText(err)}
+			}
+			continue
 		}
-	}()
-	entries, err := s.kind.Parse(os.DirFS(s.roots[root]), rel)
-	if err != nil {
-		fe = &FileError{Kind: s.kind.Name, Path: abs, Message: err.Error()}
-		var pe *ParseError
-		if errors.As(err, &pe) {
-			fe.Line = pe.Line
-			fe.Message = pe.Err.Error()
-		}
-		return nil, fe
+		res.states[rel] = st
+		res.present = append(res.present, rel)
+		data[rel] = b
 	}
-	return entries, nil
-}
-
-// publish builds the next Set from units, swaps it in and reports the change.
-func (s *Store[T]) publish(next map[string]*unit[T]) Report {
-	ids := make([]string, 0, len(next))
-	for id := range next {
-		ids = append(ids, id)
+	if len(res.present) == 0 {
+		return res
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := next[ids[i]], next[ids[j]]
-		if a.root != b.root {
-			return a.root < b.root
-		}
-		return a.rel < b.rel
-	})
-	entries := map[string]T{}
-	owner := map[string]string{}
-	var failed []FileError
-	for _, id := range ids {
-		u := next[id]
-		abs := filepath.Join(s.roots[u.root], filepath.FromSlash(u.rel))
-		var dup *FileError
-		for _, e := range u.entries {
-			k := s.kind.Key(e)
-			if o, ok := owner[k]; ok && o != id {
-				dup = &FileError{Kind: s.kind.Name, Path: abs, Message: fmt.Sprintf("%s is already defined in %s", k, path.Join(s.roots[next[o].root], next[o].rel))}
+	if readErr != nil {
+		res.err = readErr
+		return res
+	}
+	if j.prev != nil && j.prev.err == nil && slices.Equal(j.prev.files, res.present) {
+		same := true
+		for _, rel := range res.present {
+			if old := s.files[fileKey{j.key.root, rel}]; old == nil || old.sum != res.states[rel].sum {
+				same = false
 				break
 			}
 		}
-		if dup != nil {
-			u.err = dup
+		if same {
+			res.unchanged = true
+			return res
+		}
+	}
+	res.entries, res.err = s.parse(j.key, data, res.states)
+	return res
+}
+
+// apply records a job's result in the store's state and reports whether the
+// unit's published entries may have changed.
+func (s *Store[T]) apply(j job[T], r jobResult[T]) bool {
+	if j.prev != nil {
+		for _, rel := range j.prev.files {
+			delete(s.files, fileKey{j.key.root, rel})
+		}
+	}
+	for _, rel := range r.present {
+		st := r.states[rel]
+		s.files[fileKey{j.key.root, rel}] = &st
+	}
+	switch {
+	case len(r.present) == 0:
+		if j.prev == nil {
+			return false
+		}
+		delete(s.units, j.key)
+		delete(s.dupErrs, j.key)
+		s.order = nil
+		return true
+	case r.unchanged:
+		return false
+	}
+	u := &unit[T]{files: r.present, err: r.err}
+	if r.err == nil {
+		s.lastVer++
+		u.entries, u.ver = r.entries, s.lastVer
+	} else if j.prev != nil {
+		u.entries, u.ver = j.prev.entries, j.prev.ver // the last good version keeps serving
+	}
+	if j.prev == nil {
+		s.order = nil
+	}
+	s.units[j.key] = u
+	return j.prev == nil || u.ver != j.prev.ver
+}
+
+// applyDirErrors replaces the directory errors inside the observed scopes and
+// reports whether they changed.
+func (s *Store[T]) applyDirErrors(obs *observation) bool {
+	changed := false
+	for k := range s.dirErrs {
+		if _, still := obs.dirErrs[k]; !still && obs.coversDir(k) {
+			delete(s.dirErrs, k)
+			changed = true
+		}
+	}
+	for k, fe := range obs.dirErrs {
+		if _, had := s.dirErrs[k]; !had {
+			changed = true
+		}
+		s.dirErrs[k] = fe
+	}
+	return changed
+}
+
+// publish builds the next Set from every unit, in precedence order, swaps it
+// in and reports the change. A unit defining a key an earlier unit defines is
+// rejected whole.
+func (s *Store[T]) publish(first bool) Report {
+	if s.order == nil {
+		s.order = make([]fileKey, 0, len(s.units))
+		for k := range s.units {
+			s.order = append(s.order, k)
+		}
+		slices.SortFunc(s.order, func(a, b fileKey) int {
+			if a.root != b.root {
+				return a.root - b.root
+			}
+			return strings.Compare(a.rel, b.rel)
+		})
+	}
+	old := s.current.Load()
+	entries := make(map[string]slot[T], len(old.entries)+8)
+	clear(s.dupErrs)
+	for _, uk := range s.order {
+		u := s.units[uk]
+		if k, ok := s.firstTaken(u, entries); ok {
+			s.dupErrs[uk] = FileError{Kind: s.kind.Name, Path: s.abs(uk),
+				Message: fmt.Sprintf("%s is already defined in %s", k, s.definedIn(k, u.ver))}
 			continue
 		}
 		for _, e := range u.entries {
-			k := s.kind.Key(e)
-			entries[k] = e
-			owner[k] = id
-		}
-		if u.err != nil {
-			failed = append(failed, *u.err)
+			entries[s.kind.Key(e)] = slot[T]{val: e, ver: u.ver}
 		}
 	}
-	old := s.current.Load()
-	rep := Report{Kind: s.kind.Name, Generation: old.gen, Failed: failed}
-	for k := range entries {
-		if _, ok := old.entries[k]; !ok {
+
+	rep := Report{Kind: s.kind.Name, Generation: old.gen}
+	for k, sl := range entries {
+		prev, ok := old.entries[k]
+		switch {
+		case !ok:
 			rep.Added = append(rep.Added, k)
+		case prev.ver != sl.ver:
+			rep.Changed = append(rep.Changed, k)
 		}
 	}
 	for k := range old.entries {
@@ -343,45 +536,111 @@ func (s *Store[T]) publish(next map[string]*unit[T]) Report {
 			rep.Removed = append(rep.Removed, k)
 		}
 	}
-	for id, u := range next {
-		if prev := s.units[id]; prev != nil && prev.sum != u.sum && u.err == nil {
-			for _, e := range u.entries {
-				if k := s.kind.Key(e); old.entries != nil {
-					if _, ok := old.entries[k]; ok {
-						rep.Changed = append(rep.Changed, k)
-					}
-				}
-			}
-		}
+	if len(rep.Added)+len(rep.Changed)+len(rep.Removed) == 0 && !first {
+		return rep
 	}
-	sort.Strings(rep.Added)
-	sort.Strings(rep.Removed)
-	sort.Strings(rep.Changed)
-	changed := len(rep.Added)+len(rep.Removed)+len(rep.Changed) > 0 || !s.status.Loaded
-	s.units = next
-	if changed {
-		keys := make([]string, 0, len(entries))
+	slices.Sort(rep.Added)
+	slices.Sort(rep.Changed)
+	slices.Sort(rep.Removed)
+	keys := old.keys
+	if len(rep.Added)+len(rep.Removed) > 0 || first {
+		keys = make([]string, 0, len(entries))
 		for k := range entries {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		set := &Set[T]{gen: old.gen + 1, entries: entries, keys: keys}
-		s.current.Store(set)
-		rep.Generation = set.gen
-		for _, fn := range s.onSwap {
-			fn(old, set)
+		slices.Sort(keys)
+	}
+	set := &Set[T]{gen: old.gen + 1, entries: entries, keys: keys}
+	s.current.Store(set)
+	rep.Generation = set.gen
+	for _, fn := range s.onSwap {
+		fn(old, set)
+	}
+	s.log.Info("contracts reloaded", "generation", set.gen, "entries", len(keys),
+		"added", len(rep.Added), "changed", len(rep.Changed), "removed", len(rep.Removed))
+	return rep
+}
+
+// firstTaken returns the first key of u that an earlier unit already defines.
+func (s *Store[T]) firstTaken(u *unit[T], entries map[string]slot[T]) (string, bool) {
+	for _, e := range u.entries {
+		k := s.kind.Key(e)
+		if _, ok := entries[k]; ok {
+			return k, true
 		}
 	}
-	for _, f := range failed {
-		s.log.Warn("contract failed to load; its last good version keeps serving", "file", f.Path, "line", f.Line, "err", f.Message)
+	return "", false
+}
+
+// definedIn names the unit that defines key, for a duplicate's message.
+func (s *Store[T]) definedIn(key string, notVer uint64) string {
+	for _, uk := range s.order {
+		u := s.units[uk]
+		if u.ver == notVer {
+			continue
+		}
+		if _, dup := s.dupErrs[uk]; dup {
+			continue
+		}
+		for _, e := range u.entries {
+			if s.kind.Key(e) == key {
+				return s.abs(uk)
+			}
+		}
 	}
+	return "another file"
+}
+
+// currentErrors lists every failing unit and unreadable directory, by path.
+func (s *Store[T]) currentErrors() []FileError {
+	out := []FileError{}
+	for _, u := range s.units {
+		if u.err != nil {
+			out = append(out, *u.err)
+		}
+	}
+	for _, fe := range s.dupErrs {
+		out = append(out, fe)
+	}
+	for _, fe := range s.dirErrs {
+		out = append(out, fe)
+	}
+	slices.SortFunc(out, func(a, b FileError) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+func (s *Store[T]) errorPaths() map[string]bool {
+	s.stmu.Lock()
+	defer s.stmu.Unlock()
+	out := make(map[string]bool, len(s.status.Errors))
+	for _, fe := range s.status.Errors {
+		out[fe.Path] = true
+	}
+	return out
+}
+
+// record updates status and metrics after a reload. worked says whether the
+// reload found anything to do; a reload that found nothing is not counted.
+func (s *Store[T]) record(rep Report, failed []FileError, worked, failure bool) {
+	set := s.Load()
+	now := time.Now()
+	s.stmu.Lock()
+	defer s.stmu.Unlock()
 	s.status.Loaded = true
-	s.status.Generation = s.current.Load().gen
-	s.status.Entries = len(entries)
-	s.status.Units = len(next)
-	s.status.Errors = append([]FileError{}, failed...)
-	s.status.LastReload = time.Now()
-	return rep
+	s.status.Generation = set.gen
+	s.status.Entries = set.Len()
+	s.status.Units = len(s.units)
+	s.status.Errors = failed
+	s.status.LastReload = now
+	if !worked {
+		return
+	}
+	if failure {
+		s.reloadsFail++
+		return
+	}
+	s.reloadsOK++
+	s.lastSuccess = now
 }
 
 var _ Handle = (*Store[int])(nil)
