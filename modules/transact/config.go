@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ack-dev/ack/internal/config"
@@ -52,8 +53,8 @@ type Config struct {
 	// AppSettings HostAccessID). Default: $HANDSTACK_HOSTACCESSID.
 	HostAccessID string
 	// DummyFileBasePath is where CommandType R services read
-	// {App}/{Project}/{Tx}/{ServiceID}.dat. Default: ../tmp/HDS/dummyfile
-	// (relative to DIR/app, HandStack's place).
+	// {App}/{Project}/{Tx}/{ServiceID}.dat. Default: DIR/tmp/HDS/dummyfile
+	// (HandStack's {entry}/../tmp/{ApplicationID}/dummyfile).
 	DummyFileBasePath string
 	// SecurityHardening carries the request limits.
 	SecurityHardening Hardening
@@ -101,12 +102,11 @@ func (l *flexList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func loadConfig(m *config.Module) (Config, error) {
+func loadConfig(m *config.Module, paths config.Paths) (Config, error) {
 	c := Config{
 		SystemID:             "HANDSTACK",
 		AvailableEnvironment: flexList{"P", "D", "S"},
 		AllowClientIP:        []string{"*"},
-		DummyFileBasePath:    "../tmp/HDS/dummyfile",
 		SecurityHardening:    Hardening{MaxRoutes: 16, MaxDataMapSetCount: 256, MaxConcurrentPushTasks: 64},
 		MaxRequestBytes:      30_000_000,
 		HostAccessID:         os.Getenv("HANDSTACK_HOSTACCESSID"),
@@ -120,7 +120,11 @@ func loadConfig(m *config.Module) (Config, error) {
 	if c.AuthorizationKey == "" {
 		c.AuthorizationKey = c.SystemID + "D" + c.HostName
 	}
-	c.DummyFileBasePath = m.Path("DummyFileBasePath", c.DummyFileBasePath)
+	if c.DummyFileBasePath == "" {
+		c.DummyFileBasePath = filepath.Join(paths.Home, "tmp", "HDS", "dummyfile")
+	} else {
+		c.DummyFileBasePath = m.Path("DummyFileBasePath", c.DummyFileBasePath)
+	}
 	return c, c.validate()
 }
 

@@ -52,7 +52,7 @@ type pushJob struct {
 func (m *Module) Provision(ctx context.Context, h module.Host) error {
 	m.host = h
 	m.log = h.Logger()
-	cfg, err := loadConfig(h.Config())
+	cfg, err := loadConfig(h.Config(), h.Paths())
 	if err != nil {
 		return err
 	}

@@ -58,16 +58,7 @@ func newRouter(table map[string]string, peers module.Peers, log *slog.Logger) (*
 			r.table[key] = t
 			continue
 		}
-		endpoint := raw
-		if strings.HasPrefix(raw, "event://") {
-			// In-process by HandStack's definition: the module must be here.
-			if _, ok := peers.Local(id); !ok {
-				errs = append(errs, fmt.Errorf("RoutingCommandUri[%q] = %s: module %s is not loaded in this process", key, raw, id))
-				continue
-			}
-			endpoint = ""
-		}
-		exec, err := peers.Executor(id, endpoint)
+		exec, err := peers.Executor(id, raw) // event:// means in-process only
 		if err != nil {
 			errs = append(errs, fmt.Errorf("RoutingCommandUri[%q]: %w", key, err))
 			continue
