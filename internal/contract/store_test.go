@@ -385,7 +385,7 @@ func TestSymlinks(t *testing.T) {
 	write(t, filepath.Join(outside, "sub/far.kv"), "far=1")
 	for _, l := range [][2]string{
 		{filepath.Join(root, "dir"), filepath.Join(root, "dir/loop")}, // a loop
-		{filepath.Join(outside, "sub"), filepath.Join(root, "away")},   // a directory elsewhere
+		{filepath.Join(outside, "sub"), filepath.Join(root, "away")},  // a directory elsewhere
 		{filepath.Join(outside, "linked.kv"), filepath.Join(root, "linked.kv")},
 		{filepath.Join(root, "nowhere.kv"), filepath.Join(root, "dangling.kv")},
 	} {
