@@ -145,10 +145,13 @@ func convertRows(rows [][]wire.DataMapItem, model *Model, in *Input) ([]row, *tx
 			var col *Column
 			if model != nil {
 				col = model.column(name)
-				if col == nil {
+				// Flag (the grid row state C/U/D/R) travels with every row.
+				if col == nil && name != "Flag" {
 					return nil, fail(CodeInput, "'%s' 입력 모델 또는 '%s' 항목 확인 필요", in.ModelID, name)
 				}
-				dbType = col.DataType
+				if col != nil {
+					dbType = col.DataType
+				}
 			}
 			v, err := paramValue(it.Value, col, dbType)
 			if err != nil {
