@@ -74,9 +74,13 @@ func (b *s3Backend) Close() error { return nil }
 
 func (b *s3Backend) Stage(ctx context.Context, r io.Reader) (staged, error) {
 	name := tempName()
-	info, err := b.client.PutObject(ctx, b.bucket, name, r, -1, minio.PutObjectOptions{
+	info, err := b.client.PutObject(ctx, b.bucket, name, strictReader{r}, -1, minio.PutObjectOptions{
 		PartSize:    s3PartSize,
 		ContentType: "application/octet-stream",
+		// Parts are sent with an unsigned payload rather than aws-chunked
+		// signing, which not every S3-compatible service decodes in
+		// multipart parts; the module hashes every upload itself.
+		DisableContentSha256: true,
 	})
 	if err != nil {
 		// A failed multipart upload is aborted by the client; a failed single
@@ -84,6 +88,20 @@ func (b *s3Backend) Stage(ctx context.Context, r io.Reader) (staged, error) {
 		return nil, fmt.Errorf("repository: S3 upload: %w", err)
 	}
 	return &s3Staged{b: b, name: name, size: info.Size}, nil
+}
+
+// strictReader wraps every read error but io.EOF. minio-go takes a bare
+// io.ErrUnexpectedEOF for the end of the data, which is exactly what a
+// truncated request body returns: unwrapped, a dropped upload would be stored
+// cut short.
+type strictReader struct{ r io.Reader }
+
+func (s strictReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by contract
+		err = fmt.Errorf("repository: read upload: %w", err)
+	}
+	return n, err
 }
 
 type s3Staged struct {

@@ -181,6 +181,11 @@ func (m *Module) stage(ctx context.Context, be backend, t uploadTarget, in incom
 	lr := &limitReader{r: body, n: limit}
 	md5h, shah, sn := md5.New(), sha256.New(), &sniffer{}
 	st, err := be.Stage(ctx, io.TeeReader(lr, io.MultiWriter(md5h, shah, sn)))
+	if err == nil && body.err != nil {
+		// A backend must fail on a broken body; never keep what it stored.
+		_ = st.Discard(ctx)
+		err = body.err
+	}
 	switch {
 	case err == nil:
 	case lr.exceeded:
