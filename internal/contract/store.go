@@ -128,6 +128,23 @@ func NewStore[T any](k Kind[T], roots []string, opts Options) *Store[T] {
 	return s
 }
 
+// applyDefaults takes the registry's watch settings, and its logger when the
+// module gave none. It runs before Run starts.
+func (s *Store[T]) applyDefaults(d Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Watch = d.Watch
+	if d.Debounce > 0 {
+		s.opts.Debounce = d.Debounce
+	}
+	if d.Resync > 0 {
+		s.opts.Resync = d.Resync
+	}
+	if s.opts.Logger == nil && d.Logger != nil {
+		s.log = d.Logger.With("contract_kind", s.kind.Name)
+	}
+}
+
 // Name is the kind's name.
 func (s *Store[T]) Name() string { return s.kind.Name }
 
@@ -643,4 +660,8 @@ func (s *Store[T]) record(rep Report, failed []FileError, worked, failure bool) 
 	s.lastSuccess = now
 }
 
-var _ Handle = (*Store[int])(nil)
+var (
+	_ Handle        = (*Store[int])(nil)
+	_ defaulter     = (*Store[int])(nil)
+	_ metricsSource = (*Store[int])(nil)
+)
