@@ -1,0 +1,315 @@
+package logger_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ack-dev/ack/internal/acktest"
+	"github.com/ack-dev/ack/internal/config"
+	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/wire"
+	"github.com/ack-dev/ack/modules/logger"
+)
+
+// startLogger runs a host with the logger module. moduleConfig, when not
+// nil, overlays the logger's ModuleConfig (as ack.json would).
+func startLogger(t testing.TB, home string, moduleConfig map[string]any) (*acktest.Host, *logger.Module) {
+	t.Helper()
+	info := logger.Info()
+	var mod *logger.Module
+	newModule := info.New
+	info.New = func() module.Module {
+		m := newModule()
+		mod = m.(*logger.Module)
+		return m
+	}
+	h := acktest.Start(t, acktest.Options{
+		Home:    home,
+		Modules: []module.Info{info},
+		Settings: func(s *config.Settings) {
+			if moduleConfig == nil {
+				return
+			}
+			overlay := map[string]json.RawMessage{}
+			for k, v := range moduleConfig {
+				raw, err := json.Marshal(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				overlay[k] = raw
+			}
+			s.ModuleConfig = map[string]map[string]json.RawMessage{"logger": overlay}
+		},
+	})
+	return h, mod
+}
+
+// row is what the list route returns, as a client reads it.
+type row struct {
+	LogNo         int64
+	ApplicationID string
+	GlobalID      string
+	Level         string
+	ModuleID      string
+	ServerID      string
+	CreatedAt     string
+	Message       *string
+}
+
+func list(t testing.TB, h *acktest.Host, query string) []row {
+	t.Helper()
+	resp := h.Get(t, "/logger/api/log/list?"+query)
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t.Fatalf("list?%s: %d %s", query, resp.StatusCode, body)
+	}
+	var rows []row
+	acktest.ReadJSON(t, resp, &rows)
+	return rows
+}
+
+func wantStatus(t testing.TB, resp *http.Response, status int) string {
+	t.Helper()
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, body)
+	}
+	return string(body)
+}
+
+func TestInsertForms(t *testing.T) {
+	h, _ := startLogger(t, "", nil)
+
+	// HandStack's own shape: one object, keys in any case, a number where a string is declared.
+	body := wantStatus(t, h.Post(t, "/logger/api/log/insert",
+		`{"applicationID":"HDS","GlobalID":"G1","Acknowledge":1,"Level":"D","Message":"one","Properties":"p"}`), http.StatusOK)
+	if body != "" {
+		t.Fatalf("insert answered %q, want an empty body", body)
+	}
+	// ack's shipper: an array.
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", []wire.LogMessage{
+		{ApplicationID: "HDS", GlobalID: "G2", Level: "I", Message: "two", ModuleID: "dbclient"},
+		{ApplicationID: "HDS", GlobalID: "G2", Level: "E", Message: "three", ModuleID: "transact"},
+	}), http.StatusOK)
+	// GET with the query string, and a form POST.
+	wantStatus(t, h.Get(t, "/logger/api/log/insert?ApplicationID=HDS&globalid=G3&Message=four&level=W"), http.StatusOK)
+	resp, err := h.Client.PostForm(h.URL+"/logger/api/log/insert", url.Values{"ApplicationID": {"HDS"}, "Message": {"five"}, "Level": {"I"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, resp, http.StatusOK)
+
+	rows := list(t, h, "applicationID=HDS&withMessage=true")
+	var got []string
+	for _, r := range rows {
+		got = append(got, *r.Message)
+	}
+	if fmt.Sprint(got) != "[five four three two one]" {
+		t.Fatalf("messages newest first = %v", got)
+	}
+	for _, r := range rows {
+		if r.CreatedAt == "" || r.LogNo == 0 {
+			t.Fatalf("row without LogNo or CreatedAt: %+v", r)
+		}
+	}
+}
+
+func TestInsertRejectsBadInput(t *testing.T) {
+	h, _ := startLogger(t, "", nil)
+	cases := []struct {
+		name string
+		body string
+		code string
+	}{
+		{"no application", `{"Message":"x"}`, "logger.application_required"},
+		{"one record without application", `[{"ApplicationID":"A"},{"Message":"x"}]`, "logger.application_required"},
+		{"bad json", `{"ApplicationID":`, "logger.bad_json"},
+		{"bad LogNo", `{"ApplicationID":"A","LogNo":"x"}`, "logger.bad_json"},
+		{"empty array", `[]`, "logger.empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := wantStatus(t, h.Post(t, "/logger/api/log/insert", tc.body), http.StatusBadRequest)
+			if !strings.Contains(body, tc.code) {
+				t.Fatalf("body %s does not name %s", body, tc.code)
+			}
+		})
+	}
+	if rows := list(t, h, "applicationID=A"); len(rows) != 0 {
+		t.Fatalf("a rejected request stored %d rows", len(rows))
+	}
+	wantStatus(t, h.Get(t, "/logger/api/log/list"), http.StatusBadRequest)
+	wantStatus(t, h.Get(t, "/logger/api/log/list?applicationID=A&startedAt=yesterday"), http.StatusBadRequest)
+	wantStatus(t, h.Get(t, "/logger/api/log/list?applicationID=A&limit=-1"), http.StatusBadRequest)
+	wantStatus(t, h.Get(t, "/logger/api/log/detail?applicationID=A"), http.StatusBadRequest)
+	wantStatus(t, h.Get(t, "/logger/api/log/detail?applicationID=A&logNo=x"), http.StatusBadRequest)
+}
+
+func TestRecordIDIsStoredOnce(t *testing.T) {
+	h, _ := startLogger(t, "", nil)
+	batch := []wire.LogMessage{
+		{ApplicationID: "A", RecordID: "r1", Message: "1"},
+		{ApplicationID: "A", RecordID: "r2", Message: "2"},
+		{ApplicationID: "A", Message: "no key"},
+	}
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", batch), http.StatusOK)
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", batch), http.StatusOK) // a replay
+	rows := list(t, h, "applicationID=A&withMessage=1")
+	count := map[string]int{}
+	for _, r := range rows {
+		count[*r.Message]++
+	}
+	// Keyed records once; a record without RecordID is not de-duplicated (HandStack clients send none).
+	if count["1"] != 1 || count["2"] != 1 || count["no key"] != 2 {
+		t.Fatalf("counts after a replay: %v", count)
+	}
+}
+
+func TestListFiltersAndPages(t *testing.T) {
+	h, _ := startLogger(t, "", nil)
+	base := time.Date(2024, 3, 1, 10, 0, 0, 0, time.Local)
+	var batch []wire.LogMessage
+	for i := range 30 {
+		batch = append(batch, wire.LogMessage{
+			ApplicationID: "APP",
+			GlobalID:      fmt.Sprintf("G%d", i%3),
+			Level:         []string{"I", "W", "E"}[i%3],
+			ModuleID:      []string{"dbclient", "transact"}[i%2],
+			Message:       fmt.Sprint(i),
+			CreatedAt:     base.Add(time.Duration(i) * time.Hour).Format("2006-01-02 15:04:05.000"),
+		})
+	}
+	batch = append(batch, wire.LogMessage{ApplicationID: "OTHER", Level: "E", Message: "other app"})
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", batch), http.StatusOK)
+
+	cases := []struct {
+		query string
+		want  int
+	}{
+		{"applicationID=APP", 30},
+		{"applicationID=OTHER", 1},
+		{"applicationID=NONE", 0},
+		{"applicationID=APP&level=E", 10},
+		{"applicationID=APP&level=E,W", 20},
+		{"applicationID=APP&module=dbclient", 15},
+		{"applicationID=APP&moduleID=transact&level=W", 5},
+		{"applicationID=APP&globalID=G1", 10},
+		// 10:00 + 5h .. before 10:00 + 15h: records 5..14.
+		{"applicationID=APP&startedAt=2024-03-01%2015:00:00&endedAt=2024-03-02%2001:00:00", 10},
+		{"applicationID=APP&startedAt=" + url.QueryEscape(base.Add(20*time.Hour).Format(time.RFC3339)), 10},
+		// A date alone for endedAt means the whole day: 10:00..23:00 of March 1st.
+		{"applicationID=APP&endedAt=2024-03-01", 14},
+		{"applicationID=APP&limit=7", 7},
+		{"applicationID=APP&limit=100000", 30}, // bounded, not an error
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			if rows := list(t, h, tc.query); len(rows) != tc.want {
+				t.Fatalf("%d rows, want %d", len(rows), tc.want)
+			}
+		})
+	}
+
+	// Paging with before=<last LogNo> walks every row once, newest first.
+	var seen []int64
+	query := "applicationID=APP&limit=8"
+	for {
+		rows := list(t, h, query)
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			if len(seen) > 0 && r.LogNo >= seen[len(seen)-1] {
+				t.Fatalf("LogNo %d after %d: not newest first", r.LogNo, seen[len(seen)-1])
+			}
+			seen = append(seen, r.LogNo)
+		}
+		query = fmt.Sprintf("applicationID=APP&limit=8&before=%d", rows[len(rows)-1].LogNo)
+	}
+	if len(seen) != 30 {
+		t.Fatalf("paging saw %d rows, want 30", len(seen))
+	}
+
+	// Detail of the newest row.
+	resp := h.Get(t, fmt.Sprintf("/logger/api/log/detail?applicationID=APP&logNo=%d", seen[0]))
+	var detail []struct{ Message, Properties string }
+	acktest.ReadJSON(t, resp, &detail)
+	if len(detail) != 1 || detail[0].Message != "29" {
+		t.Fatalf("detail = %+v", detail)
+	}
+	resp = h.Get(t, fmt.Sprintf("/logger/api/log/detail?applicationID=OTHER&logNo=%d", seen[0]))
+	acktest.ReadJSON(t, resp, &detail)
+	if len(detail) != 0 {
+		t.Fatalf("detail across applications = %+v", detail)
+	}
+}
+
+// TestHandStackModuleJSON runs on HandStack's own logger module.json: the
+// HDS data source is a SQLite file under DIR/sqlite, resolved from DIR/app.
+func TestHandStackModuleJSON(t *testing.T) {
+	fixture := acktest.Shared(t, "fixtures/handstack/home/modules/logger/module.json")
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	dir := filepath.Join(home, "modules", "logger")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "module.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := startLogger(t, home, nil)
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", `{"ApplicationID":"HDS","Message":"m","ServerID":"WEB01"}`), http.StatusOK)
+	rows := list(t, h, "applicationID=HDS")
+	if len(rows) != 1 || rows[0].ServerID != "WEB01" {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if _, err := os.Stat(filepath.Join(home, "sqlite", "HDS", "logger", "transact.db")); err != nil {
+		t.Fatalf("HDS data source file: %v", err)
+	}
+}
+
+func TestRetentionDeletesOldRecords(t *testing.T) {
+	home := t.TempDir()
+	old := time.Now().AddDate(0, 0, -40).Format("2006-01-02 15:04:05.000")
+	recent := time.Now().AddDate(0, 0, -2).Format("2006-01-02 15:04:05.000")
+	h, _ := startLogger(t, home, map[string]any{
+		"LogDeleteRepeatSecond": 0.05,
+		"DataSource": []map[string]any{{
+			"ApplicationID": "R", "DataProvider": "SQLite", "RemovePeriod": -30,
+			"ConnectionString": "URI=file:data/r.db;Journal Mode=Off",
+		}},
+	})
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", []wire.LogMessage{
+		{ApplicationID: "R", Message: "old", CreatedAt: old},
+		{ApplicationID: "R", Message: "recent", CreatedAt: recent},
+		{ApplicationID: "R", Message: "now"},
+	}), http.StatusOK)
+	acktest.Eventually(t, 10*time.Second, "the 40-day-old record to be deleted", func() bool {
+		rows := list(t, h, "applicationID=R&withMessage=1")
+		for _, r := range rows {
+			if *r.Message == "old" {
+				return false
+			}
+		}
+		if len(rows) != 2 {
+			t.Fatalf("retention deleted records it should keep: %d left", len(rows))
+		}
+		return true
+	})
+	if _, err := os.Stat(filepath.Join(home, "data", "r.db")); err != nil {
+		t.Fatalf("a relative SQLite path from ack.json resolves against DIR: %v", err)
+	}
+}
