@@ -57,12 +57,8 @@ func StripJSONC(data []byte) []byte {
 				i++
 			}
 		case c == ',':
-			j := i + 1
-			for j < len(data) && isSpace(data[j]) {
-				j++
-			}
 			// A comma before a closing bracket, possibly across comments, is dropped.
-			if j < len(data) && (data[j] == '}' || data[j] == ']') {
+			if j := skipSpaceAndComments(data, i+1); j < len(data) && (data[j] == '}' || data[j] == ']') {
 				out = append(out, ' ')
 			} else {
 				out = append(out, c)
@@ -75,6 +71,32 @@ func StripJSONC(data []byte) []byte {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// skipSpaceAndComments returns the index of the first byte at or after i
+// that is neither white space nor inside a comment.
+func skipSpaceAndComments(data []byte, i int) int {
+	for i < len(data) {
+		switch {
+		case isSpace(data[i]):
+			i++
+		case bytes.HasPrefix(data[i:], []byte("//")):
+			end := bytes.IndexByte(data[i:], '\n')
+			if end < 0 {
+				return len(data)
+			}
+			i += end
+		case bytes.HasPrefix(data[i:], []byte("/*")):
+			end := bytes.Index(data[i+2:], []byte("*/"))
+			if end < 0 {
+				return len(data)
+			}
+			i += 2 + end + 2
+		default:
+			return i
+		}
+	}
+	return i
+}
 
 // LineOf returns the 1-based line of a byte offset in data.
 func LineOf(data []byte, offset int64) int {
