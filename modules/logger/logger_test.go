@@ -1,6 +1,8 @@
 package logger_test
 
 import (
+	"cmp"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -87,8 +89,64 @@ func wantStatus(t testing.TB, resp *http.Response, status int) string {
 	return string(body)
 }
 
-func TestInsertForms(t *testing.T) {
-	h, _ := startLogger(t, "", nil)
+// backend is a store the logger writes to; each test that does not depend
+// on a file layout runs on every backend.
+type backend struct {
+	name string
+	// config returns the logger ModuleConfig overlay sending every record to
+	// this backend (nil: the default SQLite store).
+	config func(t *testing.T) map[string]any
+}
+
+var backends = []backend{
+	{name: "sqlite", config: func(*testing.T) map[string]any { return nil }},
+	{name: "postgres", config: postgresConfig},
+}
+
+// postgresConfig points the default store ("*") at a fresh table in the
+// PostgreSQL of ACK_TEST_PG_DSN, written as HandStack writes an Npgsql
+// connection string, and drops the table at the end.
+func postgresConfig(t *testing.T) map[string]any {
+	dsn := os.Getenv("ACK_TEST_PG_DSN")
+	if dsn == "" {
+		acktest.Require(t, "PostgreSQL (set ACK_TEST_PG_DSN, e.g. eval \"$(scripts/start-databases.sh)\")")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("ACK_TEST_PG_DSN: %v", err)
+	}
+	pw, _ := u.User.Password()
+	conn := fmt.Sprintf("Host=%s;Port=%s;Database=%s;Username=%s;Password=%s;SSL Mode=%s",
+		u.Hostname(), cmp.Or(u.Port(), "5432"), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw,
+		cmp.Or(u.Query().Get("sslmode"), "prefer"))
+	table := fmt.Sprintf("log_test_%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Errorf("drop %s: %v", table, err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec("DROP TABLE IF EXISTS " + table); err != nil {
+			t.Errorf("drop %s: %v", table, err)
+		}
+	})
+	return map[string]any{"DataSource": []map[string]any{{
+		"ApplicationID": "*", "DataProvider": "PostgreSQL", "TableName": table, "ConnectionString": conn,
+	}}}
+}
+
+// eachBackend runs fn as a subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, cfg map[string]any)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { fn(t, b.config(t)) })
+	}
+}
+
+func TestInsertForms(t *testing.T) { eachBackend(t, testInsertForms) }
+
+func testInsertForms(t *testing.T, cfg map[string]any) {
+	h, _ := startLogger(t, "", cfg)
 
 	// HandStack's own shape: one object, keys in any case, a number where a string is declared.
 	body := wantStatus(t, h.Post(t, "/logger/api/log/insert",
@@ -155,8 +213,10 @@ func TestInsertRejectsBadInput(t *testing.T) {
 	wantStatus(t, h.Get(t, "/logger/api/log/detail?applicationID=A&logNo=x"), http.StatusBadRequest)
 }
 
-func TestRecordIDIsStoredOnce(t *testing.T) {
-	h, _ := startLogger(t, "", nil)
+func TestRecordIDIsStoredOnce(t *testing.T) { eachBackend(t, testRecordIDIsStoredOnce) }
+
+func testRecordIDIsStoredOnce(t *testing.T, cfg map[string]any) {
+	h, _ := startLogger(t, "", cfg)
 	batch := []wire.LogMessage{
 		{ApplicationID: "A", RecordID: "r1", Message: "1"},
 		{ApplicationID: "A", RecordID: "r2", Message: "2"},
@@ -175,8 +235,10 @@ func TestRecordIDIsStoredOnce(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndPages(t *testing.T) {
-	h, _ := startLogger(t, "", nil)
+func TestListFiltersAndPages(t *testing.T) { eachBackend(t, testListFiltersAndPages) }
+
+func testListFiltersAndPages(t *testing.T, cfg map[string]any) {
+	h, _ := startLogger(t, "", cfg)
 	base := time.Date(2024, 3, 1, 10, 0, 0, 0, time.Local)
 	var batch []wire.LogMessage
 	for i := range 30 {
@@ -281,17 +343,16 @@ func TestHandStackModuleJSON(t *testing.T) {
 	}
 }
 
-func TestRetentionDeletesOldRecords(t *testing.T) {
-	home := t.TempDir()
+func TestRetentionDeletesOldRecords(t *testing.T) { eachBackend(t, testRetentionDeletesOldRecords) }
+
+func testRetentionDeletesOldRecords(t *testing.T, cfg map[string]any) {
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	cfg["LogDeleteRepeatSecond"] = 0.05 // the default RemovePeriod, 30 days, applies
+	h, _ := startLogger(t, "", cfg)
 	old := time.Now().AddDate(0, 0, -40).Format("2006-01-02 15:04:05.000")
-	recent := time.Now().AddDate(0, 0, -2).Format("2006-01-02 15:04:05.000")
-	h, _ := startLogger(t, home, map[string]any{
-		"LogDeleteRepeatSecond": 0.05,
-		"DataSource": []map[string]any{{
-			"ApplicationID": "R", "DataProvider": "SQLite", "RemovePeriod": -30,
-			"ConnectionString": "URI=file:data/r.db;Journal Mode=Off",
-		}},
-	})
+	recent := time.Now().AddDate(0, 0, -2).Format(time.RFC3339)
 	wantStatus(t, h.Post(t, "/logger/api/log/insert", []wire.LogMessage{
 		{ApplicationID: "R", Message: "old", CreatedAt: old},
 		{ApplicationID: "R", Message: "recent", CreatedAt: recent},
@@ -309,7 +370,47 @@ func TestRetentionDeletesOldRecords(t *testing.T) {
 		}
 		return true
 	})
-	if _, err := os.Stat(filepath.Join(home, "data", "r.db")); err != nil {
-		t.Fatalf("a relative SQLite path from ack.json resolves against DIR: %v", err)
+}
+
+// TestSQLiteDataSourceFromAckJSON: a data source set in ack.json resolves a
+// relative SQLite path against DIR, and its records stay out of the default store.
+func TestSQLiteDataSourceFromAckJSON(t *testing.T) {
+	home := t.TempDir()
+	h, _ := startLogger(t, home, map[string]any{
+		"DataSource": []map[string]any{{
+			"ApplicationID": "R", "DataProvider": "SQLite", "RemovePeriod": -7,
+			"ConnectionString": "URI=file:data/r.db;Journal Mode=Off", "TableName": "RLog",
+		}},
+	})
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", `[{"ApplicationID":"R","Message":"r"},{"ApplicationID":"S","Message":"s"}]`), http.StatusOK)
+	if rows := list(t, h, "applicationID=R"); len(rows) != 1 {
+		t.Fatalf("R rows = %d", len(rows))
+	}
+	for file, want := range map[string]string{"data/r.db": "R", "data/logger/logger.db": "S"} {
+		db, err := sql.Open("sqlite", filepath.Join(home, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := map[string]string{"R": "RLog", "S": "TransactLog"}[want]
+		var app string
+		if err := db.QueryRow("SELECT ApplicationID FROM " + table).Scan(&app); err != nil || app != want {
+			t.Fatalf("%s: %q, %v; want one row of %s", file, app, err, want)
+		}
+	}
+}
+
+func TestUnsupportedProviderIsReported(t *testing.T) {
+	h, mod := startLogger(t, "", map[string]any{
+		"DataSource": []map[string]any{{"ApplicationID": "M", "DataProvider": "MySQL", "ConnectionString": "Server=x"}},
+	})
+	diags := mod.Diagnose(t.Context())
+	if len(diags) != 1 || diags[0].Severity != "warning" || !strings.Contains(diags[0].Message, "MySQL") {
+		t.Fatalf("diagnostics = %+v", diags)
+	}
+	// Its records are kept in the default store rather than lost.
+	wantStatus(t, h.Post(t, "/logger/api/log/insert", `{"ApplicationID":"M","Message":"m"}`), http.StatusOK)
+	if rows := list(t, h, "applicationID=M"); len(rows) != 1 {
+		t.Fatalf("rows = %d", len(rows))
 	}
 }
