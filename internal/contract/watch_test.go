@@ -241,3 +241,21 @@ func TestRunStopsCleanly(t *testing.T) {
 	// TestMain's goleak check fails the package if the watcher or a worker
 	// is left running.
 }
+
+// The registry's options (the host's settings) win over the module's.
+func TestRegistryDefaultsTurnWatchingOn(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.kv"), "a=1")
+	s := contract.NewStore(kvKind(), []string{root}, contract.Options{Watch: false, Resync: time.Hour})
+	reg := contract.NewRegistry(contract.Options{Watch: true, Debounce: 5 * time.Millisecond})
+	if err := reg.Register(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(contract.NewStore(kvKind(), nil, contract.Options{})); err == nil {
+		t.Fatal("a kind registered twice")
+	}
+	reload(t, s)
+	run(t, s)
+	write(t, filepath.Join(root, "b.kv"), "b=1") // only a watcher sees it within the hour
+	eventuallyValue(t, s, "b", "1")
+}
