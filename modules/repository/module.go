@@ -55,7 +55,10 @@ type Module struct {
 
 // Provision reads the settings and registers the storage contract store.
 func (m *Module) Provision(_ context.Context, h module.Host) error {
-	m.host, m.log, m.now = h, h.Logger(), time.Now
+	m.host, m.log = h, h.Logger()
+	if m.now == nil {
+		m.now = time.Now
+	}
 	cfg, err := loadConfig(h)
 	if err != nil {
 		return err
