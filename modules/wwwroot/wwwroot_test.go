@@ -511,3 +511,68 @@ func TestCheckIP(t *testing.T) {
 		t.Fatalf("garbage X-Forwarded-For: %q", body)
 	}
 }
+
+// BenchmarkServe measures whole requests over loopback HTTP: a revalidation
+// (304), a small file, and a cached gzip copy of a 4 KB script.
+func BenchmarkServe(b *testing.B) {
+	home := b.TempDir()
+	for rel, content := range map[string]string{
+		"wwwroot/index.html": "<h1>home</h1>",
+		"wwwroot/js/app.js":  strings.Repeat("console.log('ack');\n", 200),
+	} {
+		p := filepath.Join(home, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h := acktest.Start(b, acktest.Options{Home: home, Modules: []module.Info{wwwroot.Info()}})
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}
+	// get is called from RunParallel's goroutines, so it reports errors
+	// instead of stopping the benchmark.
+	get := func(path string, header ...string) (*http.Response, error) {
+		req, err := http.NewRequest("GET", h.URL+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp, nil
+	}
+	first, err := get("/index.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	etag := first.Header.Get("ETag")
+	cases := []struct {
+		name, path string
+		header     []string
+		status     int
+	}{
+		{"304", "/index.html", []string{"If-None-Match", etag}, 304},
+		{"small", "/index.html", nil, 200},
+		{"gzip", "/js/app.js", []string{"Accept-Encoding", "gzip"}, 200},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := get(c.path, c.header...)
+					if err != nil || resp.StatusCode != c.status {
+						b.Errorf("GET %s: %v %v", c.path, resp, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
