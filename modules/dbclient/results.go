@@ -1,0 +1,450 @@
+package dbclient
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ack-dev/ack/internal/wire"
+)
+
+// column is one result column and how its values are shown.
+type column struct {
+	name   string
+	family family
+	length int64 // -1 when unknown
+}
+
+// resultSet is one result set with its rows, values already converted to
+// their JSON form (json.Number, string, bool, nil...).
+type resultSet struct {
+	cols []column
+	rows [][]any
+}
+
+type family int
+
+const (
+	famUnknown family = iota // no declared type (SQLite expressions): typed by value
+	famString
+	famInteger
+	famDecimal
+	famFloat
+	famBool
+	famDate
+	famDateTime
+	famDateTimeTZ
+	famBinary
+)
+
+// familyOfType maps a driver's type name (declared type for SQLite) to a family,
+// following SQLite's affinity rules for the names it invents.
+func familyOfType(dbType string) family {
+	t := strings.ToUpper(strings.TrimSpace(dbType))
+	t = strings.TrimPrefix(t, "UNSIGNED ")
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	switch t {
+	case "":
+		return famUnknown
+	case "BOOL", "BOOLEAN", "BIT":
+		return famBool
+	case "DATE", "NEWDATE":
+		return famDate
+	case "TIMESTAMPTZ", "DATETIMEOFFSET", "TIMESTAMP WITH TIME ZONE":
+		return famDateTimeTZ
+	case "DATETIME", "DATETIME2", "SMALLDATETIME", "TIMESTAMP":
+		return famDateTime
+	case "DECIMAL", "NUMERIC", "NUMBER", "MONEY", "SMALLMONEY", "NEWDECIMAL":
+		return famDecimal
+	case "REAL", "FLOAT", "DOUBLE", "FLOAT4", "FLOAT8", "DOUBLE PRECISION", "BINARY_DOUBLE", "BINARY_FLOAT":
+		return famFloat
+	case "BLOB", "BYTEA", "BINARY", "VARBINARY", "IMAGE", "RAW", "LONGBLOB", "MEDIUMBLOB", "TINYBLOB", "LONG RAW":
+		return famBinary
+	}
+	switch {
+	case strings.Contains(t, "INT") && !strings.Contains(t, "INTERVAL") && !strings.Contains(t, "POINT"):
+		return famInteger
+	case strings.Contains(t, "CHAR"), strings.Contains(t, "TEXT"), strings.Contains(t, "CLOB"):
+		return famString
+	case strings.Contains(t, "DOUB"), strings.Contains(t, "FLOA"):
+		return famFloat
+	}
+	return famString
+}
+
+// readResultSets reads every result set of rows; result sets without
+// columns (the output of DML and DDL) are skipped.
+func readResultSets(rows *sql.Rows, onlyFirst bool) ([]resultSet, error) {
+	var out []resultSet
+	for {
+		types, err := rows.ColumnTypes()
+		if err != nil {
+			return nil, err
+		}
+		if len(types) > 0 {
+			rs, err := readRows(rows, types)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rs)
+			if onlyFirst {
+				return out, rows.Err()
+			}
+		}
+		if !rows.NextResultSet() {
+			break
+		}
+	}
+	return out, rows.Err()
+}
+
+func readRows(rows *sql.Rows, types []*sql.ColumnType) (resultSet, error) {
+	rs := resultSet{cols: make([]column, len(types)), rows: [][]any{}}
+	for i, t := range types {
+		rs.cols[i] = column{name: t.Name(), family: familyOfType(t.DatabaseTypeName()), length: -1}
+		if l, ok := t.Length(); ok && l > 0 && l < math.MaxInt32 {
+			rs.cols[i].length = l
+		}
+	}
+	raw := make([]any, len(types))
+	ptrs := make([]any, len(types))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return rs, err
+		}
+		row := make([]any, len(raw))
+		for i, v := range raw {
+			row[i] = jsonValue(rs.cols[i].family, v)
+		}
+		rs.rows = append(rs.rows, row)
+	}
+	// A column without a declared type takes its family from its first value.
+	for i := range rs.cols {
+		if rs.cols[i].family != famUnknown {
+			continue
+		}
+		for _, row := range rs.rows {
+			if row[i] != nil {
+				rs.cols[i].family = familyOf(row[i])
+				break
+			}
+		}
+	}
+	return rs, rows.Err()
+}
+
+func familyOf(v any) family {
+	switch x := v.(type) {
+	case int64:
+		return famInteger
+	case float64:
+		return famFloat
+	case bool:
+		return famBool
+	case json.Number:
+		if _, err := x.Int64(); err == nil {
+			return famInteger
+		}
+		return famDecimal
+	}
+	return famString
+}
+
+// jsonValue converts a scanned driver value to the value written to JSON,
+// the way HandStack's Newtonsoft output shows it.
+func jsonValue(f family, v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []byte:
+		if f == famBinary {
+			return base64.StdEncoding.EncodeToString(x)
+		}
+		return jsonValue(f, string(x))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	case float32:
+		return jsonValue(f, float64(x))
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case time.Time:
+		return formatTime(f, x)
+	case string:
+		switch f {
+		case famInteger, famDecimal, famFloat:
+			if isJSONNumber(x) {
+				return json.Number(x)
+			}
+		case famBool:
+			switch x {
+			case "1", "t", "true", "TRUE":
+				return true
+			case "0", "f", "false", "FALSE":
+				return false
+			}
+		case famDateTime:
+			// MySQL's text protocol: "2006-01-02 15:04:05" -> .NET's "2006-01-02T15:04:05".
+			if len(x) >= 19 && x[10] == ' ' && x[4] == '-' && !strings.HasPrefix(x, "0000") {
+				return x[:10] + "T" + x[11:]
+			}
+		}
+		return x
+	case int64:
+		if f == famBool {
+			return x != 0
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// formatTime writes .NET's DateTime format: no zone for timestamps without
+// one, the offset for zoned ones, the date alone for dates.
+func formatTime(f family, t time.Time) string {
+	switch f {
+	case famDate:
+		return t.Format("2006-01-02")
+	case famDateTimeTZ:
+		return t.Format("2006-01-02T15:04:05.9999999Z07:00")
+	}
+	return t.Format("2006-01-02T15:04:05.9999999")
+}
+
+func isJSONNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil && !strings.ContainsAny(s, " \t\n\"")
+}
+
+// meta is HandStack's ResultMeta entry: "Col:type;..." with string columns
+// as "Col:string|length;".
+func (rs resultSet) meta() string {
+	var b strings.Builder
+	for _, c := range rs.cols {
+		b.WriteString(c.name)
+		b.WriteByte(':')
+		switch c.family {
+		case famInteger:
+			b.WriteString("number")
+		case famDecimal, famFloat:
+			b.WriteString("numeric")
+		case famBool:
+			b.WriteString("bool")
+		case famDate, famDateTime:
+			b.WriteString("date")
+		case famDateTimeTZ:
+			b.WriteString("datetimeoffset")
+		case famBinary:
+			b.WriteString("byte[]")
+		default:
+			b.WriteString("string|" + strconv.FormatInt(c.length, 10))
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// writeRow writes one row as a JSON object in column order; a repeated
+// column name keeps its first value, as HandStack does.
+func writeRow(b *bytes.Buffer, cols []column, row []any) error {
+	b.WriteByte('{')
+	seen := make(map[string]bool, len(cols))
+	first := true
+	for i, c := range cols {
+		if seen[c.name] {
+			continue
+		}
+		seen[c.name] = true
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		if err := appendJSON(b, c.name); err != nil {
+			return err
+		}
+		b.WriteByte(':')
+		if err := appendJSON(b, row[i]); err != nil {
+			return err
+		}
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+func writeRows(b *bytes.Buffer, cols []column, rows [][]any) error {
+	b.WriteByte('[')
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := writeRow(b, cols, row); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	return nil
+}
+
+func appendJSON(b *bytes.Buffer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(data)
+	return nil
+}
+
+// output collects the ResultJson entries of a request.
+type output struct {
+	index   int // the global result set counter
+	entries []json.RawMessage
+	meta    []string
+	addCols []column
+	addRows [][]any
+}
+
+// add emits result set rs of query object obj under the output type that
+// JsonObjects assigns to the current index.
+func (o *output) add(obj *wire.QueryObject, rs resultSet) error {
+	typ := obj.JSONObject
+	if o.index < len(obj.JSONObjects) {
+		typ = obj.JSONObjects[o.index]
+	}
+	i := o.index
+	o.index++
+	var b bytes.Buffer
+	var prefix string
+	switch typ {
+	case wire.FormJSON:
+		prefix = "FormData"
+		if len(rs.rows) == 0 {
+			b.WriteString("{}")
+		} else if err := writeRow(&b, rs.cols, rs.rows[0]); err != nil {
+			return err
+		}
+	case wire.GridJSON, wire.DataSetJSON:
+		prefix = "GridData"
+		if typ == wire.DataSetJSON {
+			prefix = "DataSetData"
+		}
+		if err := writeRows(&b, rs.cols, rs.rows); err != nil {
+			return err
+		}
+	case wire.ChartJSON:
+		prefix = "ChartData"
+		if err := writeChart(&b, rs); err != nil {
+			return err
+		}
+	case wire.AdditionJSON:
+		o.addition(rs)
+		return nil
+	default:
+		return nil // DynamicJson and unknown types are dropped, as in HandStack
+	}
+	entry, err := json.Marshal(struct {
+		ID    string          `json:"id"`
+		Value json.RawMessage `json:"value"`
+	}{fmt.Sprintf("%s%d", prefix, i), b.Bytes()})
+	if err != nil {
+		return err
+	}
+	o.entries = append(o.entries, entry)
+	o.meta = append(o.meta, rs.meta())
+	return nil
+}
+
+// addition merges rows into the AdditionalData table (MessageCode,
+// MessageText and any other column), emitted last.
+func (o *output) addition(rs resultSet) {
+	if o.addCols == nil {
+		o.addCols = []column{{name: "MessageCode"}, {name: "MessageText"}}
+	}
+	idx := make([]int, len(rs.cols))
+	for i, c := range rs.cols {
+		idx[i] = -1
+		for j, ac := range o.addCols {
+			if ac.name == c.name {
+				idx[i] = j
+			}
+		}
+		if idx[i] < 0 {
+			o.addCols = append(o.addCols, c)
+			idx[i] = len(o.addCols) - 1
+		}
+	}
+	for _, row := range rs.rows {
+		out := make([]any, len(o.addCols))
+		for i, v := range row {
+			out[idx[i]] = v
+		}
+		o.addRows = append(o.addRows, out)
+	}
+}
+
+func writeChart(b *bytes.Buffer, rs resultSet) error {
+	b.WriteByte('[')
+	for i, row := range rs.rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name := ""
+		if len(row) > 0 && row[0] != nil {
+			name = fmt.Sprint(row[0])
+		}
+		data := []any{}
+		if len(row) > 1 {
+			data = row[1:]
+		}
+		if err := appendJSON(b, map[string]any{"name": name, "data": data}); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	return nil
+}
+
+// resultJSON is the ResultJson array.
+func (o *output) resultJSON() (json.RawMessage, error) {
+	entries := o.entries
+	if len(o.addRows) > 0 {
+		var b bytes.Buffer
+		// Rows added before a later result set brought new columns are short.
+		rows := make([][]any, len(o.addRows))
+		for i, row := range o.addRows {
+			rows[i] = append(row, make([]any, len(o.addCols)-len(row))...)
+		}
+		if err := writeRows(&b, o.addCols, rows); err != nil {
+			return nil, err
+		}
+		entry, err := json.Marshal(struct {
+			ID    string          `json:"id"`
+			Value json.RawMessage `json:"value"`
+		}{"AdditionalData", b.Bytes()})
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, entry)
+	}
+	if entries == nil {
+		entries = []json.RawMessage{}
+	}
+	return json.Marshal(entries)
+}

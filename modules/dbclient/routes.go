@@ -1,0 +1,281 @@
+package dbclient
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/wire"
+	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
+)
+
+// maxBody bounds a query request body.
+const maxBody = 32 << 20
+
+// Routes are HandStack's dbclient endpoints.
+func (m *Module) Routes() []module.Route {
+	return []module.Route{
+		{Pattern: "POST /dbclient/api/query", Handler: m.handleQuery},
+		{Pattern: "GET /dbclient/api/query/has", Handler: m.guard(m.handleHas)},
+		{Pattern: "GET /dbclient/api/query/refresh", Handler: m.guard(m.handleRefresh)},
+		{Pattern: "GET /dbclient/api/query/retrieve", Handler: m.guard(m.handleRetrieve)},
+		{Pattern: "GET /dbclient/api/query/meta", Handler: m.guard(m.handleMeta)},
+		{Pattern: "GET /dbclient/api/query/reports", Handler: m.guard(m.handleReports)},
+		{Pattern: "GET /dbclient/api/managed/reset-contract", Handler: m.guard(m.handleReset)},
+		{Pattern: "GET /dbclient/api/base64/encode", Handler: m.guard(m.handleBase64(true))},
+		{Pattern: "GET /dbclient/api/base64/decode", Handler: m.guard(m.handleBase64(false))},
+		{Pattern: "GET /dbclient/api/index", Handler: func(w http.ResponseWriter, _ *http.Request) error {
+			_, err := io.WriteString(w, "dbclient")
+			return err
+		}},
+	}
+}
+
+// query reads a query-string key without regard to case (ASP.NET binding).
+func query(r *http.Request, key string) string {
+	for k, v := range r.URL.Query() {
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+func clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}
+
+// authorized is HandStack's receiving-side check: the AuthorizationKey
+// (header; from loopback also the query string), or a client IP listed in
+// AllowClientIP ("*" allows everyone).
+func (m *Module) authorized(r *http.Request) bool {
+	ip := clientIP(r)
+	if want := m.cfg.AuthorizationKey; want != "" {
+		got := r.Header.Get("AuthorizationKey")
+		if got == "" && ip.IsLoopback() {
+			got = query(r, "AuthorizationKey")
+		}
+		if got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+			return true
+		}
+	}
+	for _, a := range m.cfg.AllowClientIP {
+		a = strings.TrimSpace(a)
+		if a == "*" {
+			return true
+		}
+		if p, err := netip.ParseAddr(a); err == nil && p.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Module) guard(h func(w http.ResponseWriter, r *http.Request) error) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !m.authorized(r) {
+			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)", nil)
+		}
+		return h(w, r)
+	}
+}
+
+func respondJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	return json.NewEncoder(w).Encode(v)
+}
+
+// handleQuery is POST /dbclient/api/query: always HTTP 200 with a
+// DynamicResponse, except for a body that is not JSON (400, as ASP.NET).
+func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
+	if !m.authorized(r) {
+		return respondJSON(w, wire.Fail("", CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)"))
+	}
+	var req *wire.DynamicRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.UseNumber() // keep big integers exact
+	if err := dec.Decode(&req); err != nil {
+		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "the body is not a DynamicRequest JSON object", err)
+	}
+	resp, err := m.Execute(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return respondJSON(w, resp)
+}
+
+func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
+	id := query(r, "applicationID") + "|" + query(r, "projectID") + "|" + query(r, "transactionID") + "|" + query(r, "functionID")
+	_, ok := m.store.Load().Get(id)
+	return respondJSON(w, ok)
+}
+
+// handleRefresh reloads after a change to one contract file (filePath is
+// relative to a contract root). The store reloads every changed file, so a
+// deleted file drops exactly its statements.
+func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
+	path := strings.TrimPrefix(strings.ReplaceAll(query(r, "filePath"), `\`, "/"), "/")
+	if path == "" || !sqlmap.IsContract(path) {
+		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath must name a contract file (.xml or .dbc) relative to a contract root", nil)
+	}
+	rep, err := m.store.Refresh(r.Context(), path)
+	if err != nil {
+		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath is not a valid contract path", err)
+	}
+	for _, f := range rep.Failed {
+		if strings.HasSuffix(filepathToSlash(f.Path), "/"+path) {
+			return respondJSON(w, false)
+		}
+	}
+	return respondJSON(w, !strings.EqualFold(query(r, "changeType"), "Deleted"))
+}
+
+func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }
+
+// statementMap is HandStack's StatementMap, as /retrieve returns it.
+type statementMap struct {
+	ApplicationID             string
+	ProjectID                 string
+	TransactionID             string
+	DataSourceID              string
+	TransactionIsolationLevel string
+	StatementID               string
+	Seq                       int
+	Description               string
+	NativeDataClient          bool
+	SQL                       string
+	TransactionLog            bool
+	Timeout                   int
+	DbParameters              []dbParameter
+	OutputMetas               []string
+}
+
+type dbParameter struct {
+	Name         string
+	DefaultValue string
+	Transform    string
+	TestValue    string
+	IsRequired   bool
+	DbType       string
+	Length       int
+	Direction    string
+}
+
+func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
+	app, project := query(r, "applicationID"), query(r, "projectID")
+	if app == "" || project == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		_, err := io.WriteString(w, "필수 항목 확인")
+		return err
+	}
+	tx, fn := query(r, "transactionID"), query(r, "functionID")
+	out := []statementMap{}
+	for _, st := range m.statements() {
+		if st.ApplicationID != app || st.ProjectID != project || (tx != "" && st.TransactionID != tx) || (fn != "" && !strings.HasPrefix(st.ID, fn)) {
+			continue
+		}
+		sm := statementMap{
+			ApplicationID: st.ApplicationID, ProjectID: st.ProjectID, TransactionID: st.TransactionID,
+			DataSourceID: m.dataSourceID(st), TransactionIsolationLevel: st.Isolation, StatementID: st.StatementID(),
+			Seq: st.Seq, Description: st.Description, NativeDataClient: st.Native, SQL: st.Raw, Timeout: st.Timeout,
+			DbParameters: []dbParameter{}, OutputMetas: append([]string{}, st.OutputMetas...),
+		}
+		for _, p := range st.Params {
+			sm.DbParameters = append(sm.DbParameters, dbParameter{Name: p.ID, DefaultValue: p.Default, Transform: p.Transform,
+				TestValue: p.TestValue, IsRequired: p.Required, DbType: p.Type, Length: p.Length, Direction: p.Direction})
+		}
+		out = append(out, sm)
+	}
+	return respondJSON(w, out)
+}
+
+func (m *Module) handleMeta(w http.ResponseWriter, _ *http.Request) error {
+	return respondJSON(w, append([]string{}, m.store.Load().Keys()...))
+}
+
+type report struct {
+	CommandType   string
+	ApplicationID string
+	ProjectID     string
+	TransactionID string
+	ServiceID     string
+	Seq           int
+	Description   string
+	Parameters    []reportParam
+	OutputMetas   []string
+}
+
+type reportParam struct {
+	Name         string
+	DefaultValue string
+	DbType       string
+	Length       int
+	IsRequired   bool
+}
+
+func (m *Module) handleReports(w http.ResponseWriter, r *http.Request) error {
+	var filters []string
+	for _, f := range strings.Split(query(r, "queryIDs"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			filters = append(filters, strings.ToLower(f))
+		}
+	}
+	out := []report{}
+	for _, st := range m.statements() {
+		if len(filters) > 0 && !matchesAny(strings.ToLower(st.QueryID()), filters) {
+			continue
+		}
+		rep := report{CommandType: "D", ApplicationID: st.ApplicationID, ProjectID: st.ProjectID, TransactionID: st.TransactionID,
+			ServiceID: st.ID, Seq: st.Seq, Description: st.Description, Parameters: []reportParam{}, OutputMetas: append([]string{}, st.OutputMetas...)}
+		for _, p := range st.Params {
+			rep.Parameters = append(rep.Parameters, reportParam{Name: strings.TrimLeft(p.ID, "@:$#"), DefaultValue: p.Default, DbType: p.Type, Length: p.Length, IsRequired: p.Required})
+		}
+		out = append(out, rep)
+	}
+	return respondJSON(w, out)
+}
+
+// matchesAny reports whether id ("a|p|t|sid") starts with one of the
+// filters, each a prefix of whole segments (the last may be a StatementID prefix).
+func matchesAny(id string, filters []string) bool {
+	for _, f := range filters {
+		if id == f || strings.HasPrefix(id, f) && (strings.Count(f, "|") == 3 || id[len(f)] == '|') {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Module) handleReset(w http.ResponseWriter, r *http.Request) error {
+	if _, err := m.store.Reload(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (m *Module) handleBase64(encode bool) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := query(r, "value")
+		if encode {
+			return respondJSON(w, base64.StdEncoding.EncodeToString([]byte(v)))
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return module.Errorf(http.StatusBadRequest, CodeBadRequest, "value is not base64", err)
+		}
+		return respondJSON(w, string(b))
+	}
+}
