@@ -10,10 +10,8 @@ import (
 // checkIP answers GET /checkip with the client's IP address as text, which
 // HandStack's browser library asks for (FindClientIPServer).
 func (m *Module) checkIP(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return nil
+	if err := readOnly(w, r); err != nil {
+		return err
 	}
 	h := w.Header()
 	m.securityHeaders(h, "")

@@ -3,6 +3,7 @@ package wwwroot
 import (
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,4 +149,57 @@ func TestCleanPath(t *testing.T) {
 			t.Errorf("cleanPath(%q) = %q, %v, %v; want %q, %v, %v", tc.in, rel, dir, ok, tc.rel, tc.dir, tc.ok)
 		}
 	}
+}
+
+// FuzzParseCatalog checks that any catalog text either fails cleanly or
+// yields absolute host paths for request paths that start with a slash.
+func FuzzParseCatalog(f *testing.F) {
+	for _, s := range []string{
+		`{"items":[{"requestPath":"/a.css","hostFilePath":"../shared/a.css"}]}`,
+		`{"items":[{"requestPath":"b.js","hostFilePath":"C:\\shared\\b.js"},]} // comment`,
+		`{"items":[{"requestPath":"","hostFilePath":"x"}]}`, `{"items": null}`, `[]`, `{`, "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := parseCatalog("shared_files.json", data, "/home/app")
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.RequestPath, "/") || !filepath.IsAbs(e.HostFile) {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+	})
+}
+
+// FuzzContentTypes checks that any contenttype.json text loads or fails
+// cleanly, and that loaded overrides are looked up by their extension.
+func FuzzContentTypes(f *testing.F) {
+	for _, s := range []string{`{"apk": "application/vnd.android.package-archive"}`, `{".X": "a/b", "": "c/d"}`, `{"a": 1}`, `[]`, `{`} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		name := filepath.Join(dir, "contenttype.json")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := newContentTypes()
+		if err := c.loadFile(name); err != nil {
+			return
+		}
+		for ext, typ := range c.overrides {
+			if !strings.HasPrefix(ext, ".") || typ == "" {
+				t.Fatalf("override %q → %q", ext, typ)
+			}
+			if strings.ContainsAny(ext, "/") {
+				continue // not an extension path.Ext can produce
+			}
+			if got := c.lookup("file" + ext); got != typ && path.Ext("file"+ext) == ext {
+				t.Fatalf("lookup(file%s) = %q, want %q", ext, got, typ)
+			}
+		}
+	})
 }

@@ -22,6 +22,15 @@ type place struct {
 // route: DIR/wwwroot, then WWWRootBasePath, then, for /<module>/..., the
 // module's own DIR/modules/<module>/wwwroot/<module>/ folder.
 func (m *Module) serveStatic(w http.ResponseWriter, r *http.Request) error {
+	if err := readOnly(w, r); err != nil {
+		return err
+	}
+	if f, err := m.openSharedFor(r.URL.Path); err != nil {
+		return err
+	} else if f != nil {
+		defer f.Close()
+		return m.serveFile(w, r, f, m.staticCacheControl())
+	}
 	rel, dir, ok := cleanPath(r.URL.Path)
 	if !ok {
 		return m.notFound(w)
@@ -48,6 +57,9 @@ func (m *Module) serveStatic(w http.ResponseWriter, r *http.Request) error {
 // <contract root>/<rest>, which makes /view/<App>/<Project>/<Screen>.html
 // work for every application.
 func (m *Module) serveScreen(w http.ResponseWriter, r *http.Request) error {
+	if err := readOnly(w, r); err != nil {
+		return err
+	}
 	rest := strings.TrimPrefix(r.URL.Path, "/"+m.cfg.ContractRequestPath)
 	rel, dir, ok := cleanPath(rest)
 	if !ok {
@@ -65,12 +77,34 @@ func (m *Module) serveScreen(w http.ResponseWriter, r *http.Request) error {
 	return m.serve(w, r, places, dir, "no-cache")
 }
 
-// serve answers with the first place that holds the file.
-func (m *Module) serve(w http.ResponseWriter, r *http.Request, places []place, dir bool, cacheControl string) error {
+// openSharedFor opens the file the shared files catalog maps urlPath to, if
+// any. A broken catalog is logged and the request goes on to the roots.
+func (m *Module) openSharedFor(urlPath string) (*openedFile, error) {
+	host, err := m.shared.lookup(urlPath)
+	if err != nil {
+		m.h.Logger().Warn("shared files catalog", "err", err)
+	}
+	if host == "" {
+		return nil, nil
+	}
+	f, err := openShared(host)
+	if err != nil {
+		return nil, fmt.Errorf("wwwroot: shared file: %w", err)
+	}
+	return f, nil
+}
+
+// readOnly refuses every method but GET and HEAD.
+func readOnly(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		return module.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "only GET and HEAD are served here", nil)
 	}
+	return nil
+}
+
+// serve answers with the first place that holds the file.
+func (m *Module) serve(w http.ResponseWriter, r *http.Request, places []place, dir bool, cacheControl string) error {
 	for _, p := range places {
 		f, res, err := openFile(p.root, p.rel, dir)
 		if err != nil {

@@ -42,6 +42,10 @@ type settings struct {
 	// ContentTypes maps file extensions to media types, over the built-in
 	// table and DIR/app/contenttype.json.
 	ContentTypes map[string]string
+	// SharedFileConfigPath names HandStack's shared files catalog, which maps
+	// single URL paths to files anywhere on the host. Relative paths, here and
+	// in the catalog, resolve against DIR/app like HandStack's.
+	SharedFileConfigPath string
 	// TrustedProxies are addresses or CIDR prefixes whose X-Forwarded-For
 	// header /checkip believes. Loopback is always trusted.
 	TrustedProxies []string
@@ -56,6 +60,7 @@ type Module struct {
 	types     *contentTypes
 	proxies   []netip.Prefix
 	gzipCache *gzipCache
+	shared    *sharedFiles
 }
 
 // Provision reads the settings. It opens nothing: every root is opened per
@@ -105,6 +110,10 @@ func (m *Module) Provision(_ context.Context, h module.Host) error {
 
 	m.cfg, m.static, m.screens, m.types, m.proxies = cfg, static, screens, types, proxies
 	m.gzipCache = newGzipCache(gzipCacheBytes)
+	m.shared = &sharedFiles{base: paths.App, size: -1}
+	if cfg.SharedFileConfigPath != "" {
+		m.shared.path = h.Config().Path("SharedFileConfigPath", cfg.SharedFileConfigPath)
+	}
 	h.Logger().Debug("wwwroot roots", "static", static, "screens", screens, "view", "/"+cfg.ContractRequestPath+"/")
 	return nil
 }
@@ -124,6 +133,7 @@ func (m *Module) Routes() []module.Route {
 		{Pattern: "/", Handler: m.serveStatic},
 		{Pattern: "/" + m.cfg.ContractRequestPath + "/", Handler: m.serveScreen},
 		{Pattern: "/checkip", Handler: m.checkIP},
+		{Pattern: "/shared-files/manifest", Handler: m.serveManifest},
 	}
 }
 

@@ -576,3 +576,52 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 }
+
+func TestSharedFiles(t *testing.T) {
+	home := newHome(t)
+	write(t, home, "shared/common.css", "/* shared */")
+	write(t, home, "shared/later.js", "// later")
+	write(t, home, "wwwroot/assets/fallback.css", "/* static */")
+	catalog := `{"items": [
+		{"requestPath": "/assets/common.css", "hostFilePath": "../shared/common.css"},
+		{"requestPath": "/assets/fallback.css", "hostFilePath": "../shared/missing.css"},
+	]}`
+	write(t, home, "app/shared_files.json", catalog)
+	h := start(t, home, map[string]any{"SharedFileConfigPath": "app/shared_files.json"})
+
+	resp, body := raw(t, h, "GET", "/shared-files/manifest")
+	if resp.StatusCode != 200 || body != `[{"requestPath":"/assets/common.css"},{"requestPath":"/assets/fallback.css"}]` {
+		t.Fatalf("manifest: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "shared/") {
+		t.Errorf("the manifest shows host paths")
+	}
+	for _, target := range []string{"/assets/common.css", "/ASSETS/Common.css"} {
+		if resp, body := raw(t, h, "GET", target); resp.StatusCode != 200 || body != "/* shared */" || resp.Header.Get("ETag") == "" {
+			t.Errorf("%s: %d %q", target, resp.StatusCode, body)
+		}
+	}
+	// A catalogued file that is missing falls through to the static roots.
+	if resp, body := raw(t, h, "GET", "/assets/fallback.css"); resp.StatusCode != 200 || body != "/* static */" {
+		t.Errorf("fallback: %d %q", resp.StatusCode, body)
+	}
+
+	// Edits to the catalog apply at once; a broken catalog keeps the last good one.
+	write(t, home, "app/shared_files.json", `{"items": [{"requestPath": "/later.js", "hostFilePath": "`+filepath.Join(home, "shared/later.js")+`"}]}`)
+	if resp, body := raw(t, h, "GET", "/later.js"); resp.StatusCode != 200 || body != "// later" {
+		t.Fatalf("after catalog edit: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := raw(t, h, "GET", "/assets/common.css"); resp.StatusCode != 404 {
+		t.Fatalf("entry removed from the catalog: %d", resp.StatusCode)
+	}
+	write(t, home, "app/shared_files.json", `{"items": [`)
+	if resp, body := raw(t, h, "GET", "/later.js"); resp.StatusCode != 200 || body != "// later" {
+		t.Fatalf("broken catalog: %d %q", resp.StatusCode, body)
+	}
+	if err := os.Remove(filepath.Join(home, "app/shared_files.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := raw(t, h, "GET", "/shared-files/manifest"); body != "[]" {
+		t.Fatalf("no catalog: manifest %s", body)
+	}
+}
