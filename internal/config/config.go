@@ -41,8 +41,11 @@ type Settings struct {
 	// processes that run it, for modules not loaded in this process.
 	Peers map[string][]string `json:"peers"`
 	// PeerTimeout bounds one call to a peer module. Default: 30s.
-	PeerTimeout Duration  `json:"peerTimeout"`
-	Contracts   Contracts `json:"contracts"`
+	PeerTimeout Duration `json:"peerTimeout"`
+	// AuthorizationKey is sent as HandStack's AuthorizationKey header on
+	// calls to peer modules (their module.json AuthorizationKey).
+	AuthorizationKey string    `json:"authorizationKey"`
+	Contracts        Contracts `json:"contracts"`
 	// ModuleConfig overlays each module's module.json ModuleConfig, key by
 	// key ({"dbclient": {"DataSource": [...]}}).
 	ModuleConfig map[string]map[string]json.RawMessage `json:"moduleConfig"`
@@ -146,6 +149,7 @@ var Env = []struct{ Name, Setting string }{
 	{"ACK_ADMIN_TOKEN", "admin.token"},
 	{"ACK_PEER_<MODULE>", "peers.<module> (comma separated URLs)"},
 	{"ACK_PEER_TIMEOUT", "peerTimeout"},
+	{"ACK_AUTHORIZATION_KEY", "authorizationKey"},
 	{"ACK_CONTRACTS_WATCH", "contracts.watch"},
 }
 
@@ -244,6 +248,7 @@ func applyEnv(s *Settings, environ []string) error {
 	dur("ACK_GRACE_PERIOD", &s.Shutdown.GracePeriod)
 	dur("ACK_PEER_TIMEOUT", &s.PeerTimeout)
 	str("ACK_ADMIN_TOKEN", &s.Admin.Token)
+	str("ACK_AUTHORIZATION_KEY", &s.AuthorizationKey)
 	if v := getenv("ACK_CONTRACTS_WATCH"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

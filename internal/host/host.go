@@ -22,6 +22,7 @@ import (
 	"github.com/ack-dev/ack/internal/contract"
 	"github.com/ack-dev/ack/internal/health"
 	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/peer"
 )
 
 // Config is everything a Host needs; cmd/ack builds it from flags and settings.
@@ -42,7 +43,7 @@ type Host struct {
 	registry  *prometheus.Registry
 	contracts *contract.Registry
 	health    *health.Tracker
-	peers     module.Peers
+	peers     *peer.Resolver
 	metrics   *httpMetrics
 	srv       *http.Server
 	// hostPatterns are the host's own route patterns (metrics label "host").
@@ -101,6 +102,7 @@ func New(cfg Config) (*Host, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		h.metrics,
+		h.contracts.Collector(),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ack_draining", Help: "1 while the process drains before stopping."},
 			func() float64 { return boolFloat(h.draining.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ack_ready", Help: "1 while the process is ready to serve."},
@@ -191,11 +193,8 @@ func (h *Host) start(ctx context.Context) error {
 			h.health.Add(health.Check{Name: "module:" + string(mh.info.ID), Fn: rc.Ready})
 		}
 	}
-	if pc, ok := h.peers.(interface{ Checks() []health.Check }); ok {
-		for _, c := range pc.Checks() {
-			h.health.Add(c)
-		}
-	}
+	h.Go("peers", h.peers.Run)
+	h.health.Add(peerCheck(h.peers))
 	handler, err := h.buildHandler()
 	if err != nil {
 		return err

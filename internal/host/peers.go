@@ -1,34 +1,59 @@
 package host
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 
+	"github.com/ack-dev/ack/internal/health"
 	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/peer"
 )
 
-// localPeers resolves only modules loaded in this process. It stands in until
-// internal/peer provides the HTTP transport.
-type localPeers struct{ local map[module.ID]module.Module }
-
-func newPeers(h *Host, local map[module.ID]module.Module) (module.Peers, error) {
-	return &localPeers{local: local}, nil
-}
-
-func (p *localPeers) Executor(id module.ID, url string) (module.Executor, error) {
-	if m, ok := p.local[id]; ok {
-		if ex, ok := m.(module.Executor); ok {
-			return ex, nil
-		}
-		return nil, fmt.Errorf("module %s cannot execute requests", id)
+// newPeers builds the one resolver of the process: modules loaded here are
+// called directly, the others over HTTP at the configured endpoints.
+func newPeers(h *Host, local map[module.ID]module.Module) (*peer.Resolver, error) {
+	s := h.cfg.Settings
+	endpoints := map[module.ID][]string{}
+	for id, urls := range s.Peers {
+		endpoints[module.ID(strings.ToLower(id))] = urls
 	}
-	return nil, fmt.Errorf("module %s is not loaded in this process and no endpoint is configured (peers.%s in ack.json or ACK_PEER_%s)", id, id, id)
+	var self []string
+	if s.Port > 0 {
+		port := strconv.Itoa(s.Port)
+		self = []string{"http://" + net.JoinHostPort("localhost", port), "http://" + net.JoinHostPort("127.0.0.1", port)}
+	}
+	return peer.NewResolver(peer.Options{
+		Local:            local,
+		Endpoints:        endpoints,
+		Self:             self,
+		Timeout:          s.PeerTimeout.D(),
+		AuthorizationKey: s.AuthorizationKey,
+		Logger:           h.log.With("component", "peer"),
+		Metrics:          h.registry,
+	})
 }
 
-func (p *localPeers) Local(id module.ID) (module.Module, bool) {
-	m, ok := p.local[id]
-	return m, ok
-}
-
-func (p *localPeers) Remote(id module.ID) (module.Remote, error) {
-	return nil, fmt.Errorf("module %s: no endpoint configured", id)
+// peerCheck fails readiness while a remote module this process calls has no
+// usable endpoint.
+func peerCheck(r *peer.Resolver) health.Check {
+	return health.Check{Name: "peers", Fn: func(context.Context) error {
+		var down []string
+		for _, c := range r.Checks() {
+			if c.Ready {
+				continue
+			}
+			var eps []string
+			for _, e := range c.Endpoints {
+				eps = append(eps, fmt.Sprintf("%s breaker %s health %s", e.URL, e.Breaker, e.Health))
+			}
+			down = append(down, fmt.Sprintf("%s: no usable endpoint (%s)", c.Target, strings.Join(eps, "; ")))
+		}
+		if len(down) > 0 {
+			return fmt.Errorf("%s", strings.Join(down, "; "))
+		}
+		return nil
+	}}
 }

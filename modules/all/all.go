@@ -3,9 +3,20 @@ package all
 
 import (
 	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/modules/dbclient"
+	"github.com/ack-dev/ack/modules/logger"
+	"github.com/ack-dev/ack/modules/repository"
+	"github.com/ack-dev/ack/modules/transact"
+	"github.com/ack-dev/ack/modules/wwwroot"
 )
 
 // Standard returns every built-in module, in the order `ack` lists them.
 func Standard() []module.Info {
-	return []module.Info{}
+	return []module.Info{
+		wwwroot.Info(),
+		transact.Info(),
+		dbclient.Info(),
+		repository.Info(),
+		logger.Info(),
+	}
 }
