@@ -354,8 +354,8 @@ func parseTarget(raw string) (*url.URL, error) {
 func checkHTTP(u *url.URL) error {
 	u.Scheme = strings.ToLower(u.Scheme)
 	switch {
-	case !utf8.ValidString(u.String()):
-		return fmt.Errorf("not valid UTF-8")
+	case !utf8.ValidString(u.Host):
+		return fmt.Errorf("host is not valid UTF-8")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("want an http:// or https:// URL")
 	case u.Host == "" || u.Hostname() == "":
