@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -289,10 +290,10 @@ func (s *Store[T]) reload(ctx context.Context, scopes []scope, policy readPolicy
 
 	prevErrs := s.errorPaths()
 	touched := map[string]bool{}
-	entriesChanged := false
+	var changes []unitChange[T]
 	for i, j := range jobs {
 		if s.apply(j, results[i]) {
-			entriesChanged = true
+			changes = append(changes, unitChange[T]{prev: j.prev, cur: s.units[j.key]})
 		}
 		if !results[i].unchanged {
 			touched[s.abs(j.key)] = true
@@ -307,8 +308,8 @@ func (s *Store[T]) reload(ctx context.Context, scopes []scope, policy readPolicy
 	loaded := s.status.Loaded
 	s.stmu.Unlock()
 	rep := Report{Kind: s.kind.Name, Generation: s.Load().gen}
-	if entriesChanged || !loaded {
-		rep = s.publish(!loaded)
+	if len(changes) > 0 || !loaded {
+		rep = s.publish(!loaded, changes)
 	}
 	failed := s.currentErrors()
 	rep.Failed = failed
@@ -507,10 +508,95 @@ func (s *Store[T]) applyDirErrors(obs *observation) bool {
 	return changed
 }
 
-// publish builds the next Set from every unit, in precedence order, swaps it
-// in and reports the change. A unit defining a key an earlier unit defines is
-// rejected whole.
-func (s *Store[T]) publish(first bool) Report {
+// unitChange is a unit whose entries changed in a reload: prev is nil for a
+// new unit, cur nil for a removed one.
+type unitChange[T any] struct {
+	prev, cur *unit[T]
+}
+
+// publish builds the next Set, swaps it in and reports the change. The next
+// Set is the current one with the changed units' entries replaced (copy on
+// write), or, when duplicate keys are involved, rebuilt from every unit.
+func (s *Store[T]) publish(first bool, changes []unitChange[T]) Report {
+	old := s.current.Load()
+	entries, rep, ok := s.patch(old, changes)
+	if !ok || first {
+		entries, rep = s.rebuild(old)
+	}
+	if len(rep.Added)+len(rep.Changed)+len(rep.Removed) == 0 && !first {
+		return rep
+	}
+	slices.Sort(rep.Added)
+	slices.Sort(rep.Changed)
+	slices.Sort(rep.Removed)
+	set := &Set[T]{gen: old.gen + 1, entries: entries, keys: mergeKeys(old.keys, rep.Added, rep.Removed)}
+	s.current.Store(set)
+	rep.Generation = set.gen
+	for _, fn := range s.onSwap {
+		fn(old, set)
+	}
+	s.log.Info("contracts reloaded", "generation", set.gen, "entries", len(set.keys),
+		"added", len(rep.Added), "changed", len(rep.Changed), "removed", len(rep.Removed))
+	return rep
+}
+
+// patch applies changes to a copy of old's entries. It declines (false) when
+// a duplicate key is or may become involved, since precedence then depends
+// on every unit.
+func (s *Store[T]) patch(old *Set[T], changes []unitChange[T]) (map[string]slot[T], Report, bool) {
+	rep := Report{Kind: s.kind.Name, Generation: old.gen}
+	if len(s.dupErrs) > 0 {
+		return nil, rep, false
+	}
+	claimed := map[string]*unit[T]{}
+	for _, c := range changes {
+		if c.cur == nil {
+			continue
+		}
+		for _, e := range c.cur.entries {
+			k := s.kind.Key(e)
+			if sl, ok := old.entries[k]; ok && (c.prev == nil || sl.ver != c.prev.ver) {
+				return nil, rep, false // defined by another unit
+			}
+			if u, ok := claimed[k]; ok && u != c.cur {
+				return nil, rep, false // defined by two changed units
+			}
+			claimed[k] = c.cur
+		}
+	}
+	entries := maps.Clone(old.entries)
+	touched := map[string]bool{}
+	for _, c := range changes {
+		if c.prev == nil {
+			continue
+		}
+		for _, e := range c.prev.entries {
+			// A unit rejected as a duplicate (and now removed) owns nothing.
+			if k := s.kind.Key(e); entries[k].ver == c.prev.ver {
+				delete(entries, k)
+				touched[k] = true
+			}
+		}
+	}
+	for _, c := range changes {
+		if c.cur == nil {
+			continue
+		}
+		for _, e := range c.cur.entries {
+			k := s.kind.Key(e)
+			entries[k] = slot[T]{val: e, ver: c.cur.ver}
+			touched[k] = true
+		}
+	}
+	for k := range touched {
+		s.diff(&rep, k, old.entries, entries)
+	}
+	return entries, rep, true
+}
+
+// rebuild builds the entries from every unit in precedence order. A unit
+// defining a key an earlier unit defines is rejected whole.
+func (s *Store[T]) rebuild(old *Set[T]) (map[string]slot[T], Report) {
 	if s.order == nil {
 		s.order = make([]fileKey, 0, len(s.units))
 		for k := range s.units {
@@ -523,7 +609,6 @@ func (s *Store[T]) publish(first bool) Report {
 			return strings.Compare(a.rel, b.rel)
 		})
 	}
-	old := s.current.Load()
 	entries := make(map[string]slot[T], len(old.entries)+8)
 	clear(s.dupErrs)
 	for _, uk := range s.order {
@@ -537,45 +622,51 @@ func (s *Store[T]) publish(first bool) Report {
 			entries[s.kind.Key(e)] = slot[T]{val: e, ver: u.ver}
 		}
 	}
-
 	rep := Report{Kind: s.kind.Name, Generation: old.gen}
-	for k, sl := range entries {
-		prev, ok := old.entries[k]
-		switch {
-		case !ok:
-			rep.Added = append(rep.Added, k)
-		case prev.ver != sl.ver:
-			rep.Changed = append(rep.Changed, k)
-		}
+	for k := range entries {
+		s.diff(&rep, k, old.entries, entries)
 	}
 	for k := range old.entries {
 		if _, ok := entries[k]; !ok {
 			rep.Removed = append(rep.Removed, k)
 		}
 	}
-	if len(rep.Added)+len(rep.Changed)+len(rep.Removed) == 0 && !first {
-		return rep
+	return entries, rep
+}
+
+// diff records what happened to key k between two generations' entries
+// (a removal only when k is in old).
+func (s *Store[T]) diff(rep *Report, k string, old, cur map[string]slot[T]) {
+	was, inOld := old[k]
+	now, inNew := cur[k]
+	switch {
+	case inNew && !inOld:
+		rep.Added = append(rep.Added, k)
+	case inOld && !inNew:
+		rep.Removed = append(rep.Removed, k)
+	case inOld && was.ver != now.ver:
+		rep.Changed = append(rep.Changed, k)
 	}
-	slices.Sort(rep.Added)
-	slices.Sort(rep.Changed)
-	slices.Sort(rep.Removed)
-	keys := old.keys
-	if len(rep.Added)+len(rep.Removed) > 0 || first {
-		keys = make([]string, 0, len(entries))
-		for k := range entries {
-			keys = append(keys, k)
+}
+
+// mergeKeys returns the sorted keys of old without removed and with added
+// (both sorted), sharing old when nothing was added or removed.
+func mergeKeys(old, added, removed []string) []string {
+	if len(added)+len(removed) == 0 {
+		return old
+	}
+	out := make([]string, 0, len(old)+len(added)-len(removed))
+	for _, k := range old {
+		if _, gone := slices.BinarySearch(removed, k); gone {
+			continue
 		}
-		slices.Sort(keys)
+		for len(added) > 0 && added[0] < k {
+			out = append(out, added[0])
+			added = added[1:]
+		}
+		out = append(out, k)
 	}
-	set := &Set[T]{gen: old.gen + 1, entries: entries, keys: keys}
-	s.current.Store(set)
-	rep.Generation = set.gen
-	for _, fn := range s.onSwap {
-		fn(old, set)
-	}
-	s.log.Info("contracts reloaded", "generation", set.gen, "entries", len(keys),
-		"added", len(rep.Added), "changed", len(rep.Changed), "removed", len(rep.Removed))
-	return rep
+	return append(out, added...)
 }
 
 // firstTaken returns the first key of u that an earlier unit already defines.

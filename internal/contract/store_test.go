@@ -3,7 +3,9 @@ package contract_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -450,5 +452,73 @@ func TestReloadHonoursContext(t *testing.T) {
 	}
 	if s.Status().Loaded || s.Load().Len() != 0 {
 		t.Fatal("a cancelled reload published something")
+	}
+}
+
+// After any sequence of valid edits, what the store serves (incrementally
+// patched or rebuilt) equals a fresh load of the same files, duplicates and
+// their errors included.
+func TestIncrementalMatchesFreshLoad(t *testing.T) {
+	// Few keys: duplicates all the time (rebuilds); many: mostly patches.
+	for _, nkeys := range []int{6, 200} {
+		for seed := range uint64(3) {
+			t.Run(fmt.Sprintf("keys=%d/seed=%d", nkeys, seed), func(t *testing.T) {
+				incrementalMatchesFreshLoad(t, nkeys, seed)
+			})
+		}
+	}
+}
+
+func incrementalMatchesFreshLoad(t *testing.T, nkeys int, seed uint64) {
+	roots := []string{t.TempDir(), t.TempDir()}
+	files := []string{"a.kv", "b.kv", "d/c.kv", "d/e/f.kv"}
+	var keys []string
+	for i := range nkeys {
+		keys = append(keys, fmt.Sprintf("k%d", i))
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	s := contract.NewStore(kvKind(), roots, contract.Options{})
+	reload(t, s)
+	for step := range 200 {
+		name := filepath.Join(roots[rng.IntN(len(roots))], files[rng.IntN(len(files))])
+		if rng.IntN(4) == 0 {
+			remove(t, name)
+		} else {
+			var b strings.Builder
+			for range rng.IntN(3) + 1 {
+				fmt.Fprintf(&b, "%s=%d\n", keys[rng.IntN(len(keys))], step)
+			}
+			write(t, name, b.String())
+		}
+		if rng.IntN(2) == 0 {
+			reload(t, s)
+		} else {
+			rel, _ := filepath.Rel(filepath.Dir(filepath.Dir(name)), name)
+			for _, root := range roots {
+				if r, err := filepath.Rel(root, name); err == nil && !strings.HasPrefix(r, "..") {
+					rel = r
+				}
+			}
+			if _, err := s.Refresh(context.Background(), filepath.ToSlash(rel)); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		fresh := contract.NewStore(kvKind(), roots, contract.Options{})
+		reload(t, fresh)
+		got, want := s.Load(), fresh.Load()
+		if !slices.Equal(got.Keys(), want.Keys()) {
+			t.Fatalf("step %d: keys %v, fresh load %v", step, got.Keys(), want.Keys())
+		}
+		for _, k := range want.Keys() {
+			g, _ := got.Get(k)
+			w, _ := want.Get(k)
+			if g != w {
+				t.Fatalf("step %d: %s = %+v, fresh load %+v", step, k, g, w)
+			}
+		}
+		if g, w := errorsOf(s), errorsOf(fresh); !slices.Equal(g, w) {
+			t.Fatalf("step %d: errors %+v, fresh load %+v", step, g, w)
+		}
 	}
 }
