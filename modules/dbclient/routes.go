@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -129,9 +130,12 @@ func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	if path == "" || !sqlmap.IsContract(path) {
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath must name a contract file (.xml or .dbc) relative to a contract root", nil)
 	}
+	if strings.HasPrefix(path, "../") || strings.Contains(path, "/../") {
+		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath must stay inside the contract roots", nil)
+	}
 	rep, err := m.store.Refresh(r.Context(), path)
 	if err != nil {
-		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath is not a valid contract path", err)
+		return fmt.Errorf("dbclient: refresh %s: %w", path, err)
 	}
 	for _, f := range rep.Failed {
 		if strings.HasSuffix(filepathToSlash(f.Path), "/"+path) {
