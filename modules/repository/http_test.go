@@ -39,7 +39,8 @@ const testKey = "test-authorization-key"
 
 // repoJSON declares the test repositories: MULTI (multi, encrypted names,
 // 3 files of up to 1000 bytes, txt/png), SINGLE (one file per dependency,
-// plain names, virtual path), NAMES (multi, plain names), PRIV (private) and,
+// plain names, virtual path), NAMES (multi, plain names), PRIV (private),
+// BIG (no size limit of its own) and,
 // when s3 is set, S3 (the MULTI rules on an S3 bucket).
 func repoJSON(storage string, s3 *S3Location) string {
 	fsRepo := func(id, extra string) string {
@@ -52,6 +53,7 @@ func repoJSON(storage string, s3 *S3Location) string {
 		fsRepo("SINGLE", `, "IsMultiUpload": false, "IsVirtualPath": true, "UploadCount": 1, "AccessMethod": "public"`),
 		fsRepo("NAMES", `, "IsMultiUpload": true, "AccessMethod": "protected"`),
 		fsRepo("PRIV", `, "IsMultiUpload": true, "IsFileNameEncrypt": true, "AccessMethod": "private"`),
+		fsRepo("BIG", `, "IsMultiUpload": true, "IsFileNameEncrypt": true, "AccessMethod": "public"`),
 	}
 	if s3 != nil {
 		repos = append(repos, fmt.Sprintf(`{"ApplicationID": "APP", "RepositoryID": "S3", "StorageType": "AwsS3",
@@ -62,7 +64,7 @@ func repoJSON(storage string, s3 *S3Location) string {
 	return "[\n" + strings.Join(repos, ",\n") + "\n]"
 }
 
-func startEnv(t *testing.T, s3 *S3Location, overlay map[string]any) *env {
+func startEnv(t testing.TB, s3 *S3Location, overlay map[string]any) *env {
 	t.Helper()
 	home := t.TempDir()
 	storage := filepath.Join(home, "storage")
@@ -84,7 +86,7 @@ func startEnv(t *testing.T, s3 *S3Location, overlay map[string]any) *env {
 	return e
 }
 
-func writeFile(t *testing.T, path, data string) {
+func writeFile(t testing.TB, path, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

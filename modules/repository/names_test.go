@@ -9,18 +9,18 @@ import (
 
 func TestSanitizeFileName(t *testing.T) {
 	tests := map[string]string{
-		"report.pdf":                     "report.pdf",
-		`C:\Users\kim\사진.jpg`:            "사진.jpg",
-		"../../etc/passwd":               "passwd",
-		"..":                             "",
-		".":                              "",
-		"a/..":                           "",
-		"name\x00.txt":                   "name.txt",
-		"  spaced .txt . ":               "spaced .txt",
-		"what?.txt":                      "what.txt",
-		"dir/":                           "",
-		".ack-tmp":                       "",
-		"%2e%2e%2f":                      "%2e%2e%2f", // not decoded again: a literal, harmless name
+		"report.pdf":                      "report.pdf",
+		`C:\Users\kim\사진.jpg`:             "사진.jpg",
+		"../../etc/passwd":                "passwd",
+		"..":                              "",
+		".":                               "",
+		"a/..":                            "",
+		"name\x00.txt":                    "name.txt",
+		"  spaced .txt . ":                "spaced .txt",
+		"what?.txt":                       "what.txt",
+		"dir/":                            "",
+		".ack-tmp":                        "",
+		"%2e%2e%2f":                       "%2e%2e%2f", // not decoded again: a literal, harmless name
 		strings.Repeat("a", 300) + ".png": strings.Repeat("a", maxNameBytes-4) + ".png",
 	}
 	for in, want := range tests {
