@@ -106,7 +106,7 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func counting(h http.Handler) *countingHandler { return &countingHandler{h: h} }
 
 // serve starts a real HTTP server on addr ("127.0.0.1:0" for any port).
-func serve(t *testing.T, addr string, h http.Handler) *httptest.Server {
+func serve(t testing.TB, addr string, h http.Handler) *httptest.Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -132,7 +132,7 @@ func refusingURL(t *testing.T) string {
 	return "http://" + addr
 }
 
-func newResolver(t *testing.T, opts peer.Options) *peer.Resolver {
+func newResolver(t testing.TB, opts peer.Options) *peer.Resolver {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
