@@ -118,7 +118,7 @@ func mapperFiles(b *testing.B, n int) string {
 // (target ≤ 1s per op).
 func BenchmarkInitialLoad10k(b *testing.B) {
 	root := mapperFiles(b, 10_000)
-	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
 		s := contract.NewStore(mapperKind(), []string{root}, contract.Options{})
 		if _, err := s.Reload(context.Background()); err != nil {
@@ -127,6 +127,14 @@ func BenchmarkInitialLoad10k(b *testing.B) {
 		if n := s.Load().Len(); n != 20_000 {
 			b.Fatalf("%d entries, want 20000", n)
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU adds the process CPU time per op since start (cpu-ms/op).
+func reportCPU(b *testing.B, start time.Duration) {
+	if used := processCPU() - start; used > 0 {
+		b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "cpu-ms/op")
 	}
 }
 
@@ -140,6 +148,8 @@ func BenchmarkRefreshOneOf10k(b *testing.B) {
 	}
 	rel := "HDS/P042/TST04200.xml"
 	i := 0
+	cpu := processCPU()
+	defer reportCPU(b, cpu)
 	for b.Loop() {
 		i++
 		tx := fmt.Sprintf("TST04200V%d", i)
