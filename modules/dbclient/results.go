@@ -179,10 +179,11 @@ func jsonValue(f family, v any) any {
 		return x
 	case float32:
 		return jsonValue(f, float64(x))
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
+	case int8, int16, int32, int, uint8, uint16, uint32:
+		n, _ := strconv.ParseInt(fmt.Sprint(x), 10, 64)
+		return jsonValue(f, n)
+	case uint64, uint:
+		return json.Number(fmt.Sprint(x)) // may exceed int64
 	case time.Time:
 		return formatTime(f, x)
 	case string:
