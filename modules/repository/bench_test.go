@@ -61,4 +61,3 @@ func BenchmarkUploadDownload(b *testing.B) {
 		resp.Body.Close()
 	}
 }
-

@@ -63,6 +63,10 @@ func (m *Module) serveItem(w http.ResponseWriter, r *http.Request, app, repoID, 
 	if itemID == "" {
 		return badRequest("item_required", "ItemID is required")
 	}
+	disposition, err := parseDisposition(disposition)
+	if err != nil {
+		return err
+	}
 	repo, err := m.repository(m.store.Load(), app, repoID)
 	if err != nil {
 		return err
@@ -116,18 +120,23 @@ func isRisky(contentType string) bool {
 	return false
 }
 
+// parseDisposition accepts HandStack's two dispositions (attachment when
+// empty).
+func parseDisposition(d string) (string, error) {
+	switch d = strings.ToLower(strings.TrimSpace(d)); d {
+	case "", "attachment":
+		return "attachment", nil
+	case "inline":
+		return "inline", nil
+	default:
+		return "", badRequest("invalid_disposition", "Disposition must be inline or attachment")
+	}
+}
+
 // serveObject streams a stored file with Range, ETag and Last-Modified
 // support (http.ServeContent over a seekable object). md5 gives a strong
 // ETag; without it a weak one is made from size and time.
 func (m *Module) serveObject(w http.ResponseWriter, r *http.Request, repo Repository, key, name, contentType, md5, disposition string) error {
-	switch d := strings.ToLower(strings.TrimSpace(disposition)); {
-	case d == "", d == "attachment":
-		disposition = "attachment"
-	case d == "inline":
-		disposition = "inline"
-	default:
-		return badRequest("invalid_disposition", "Disposition must be inline or attachment")
-	}
 	be, err := m.backend(repo)
 	if err != nil {
 		return err
@@ -190,6 +199,10 @@ func (m *Module) virtualFile(w http.ResponseWriter, r *http.Request) error {
 func (m *Module) serveVirtual(w http.ResponseWriter, r *http.Request, app, repoID, key, name, disposition string) error {
 	if name == "" || !isSafeRelPath(key) {
 		return badRequest("invalid_path", "the file path is not valid")
+	}
+	disposition, err := parseDisposition(disposition)
+	if err != nil {
+		return err
 	}
 	repo, err := m.repository(m.store.Load(), app, repoID)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
 
 	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/config"
@@ -526,7 +529,7 @@ func TestBadInput(t *testing.T) {
 		{"POST", "/repository/api/storage/upload-file?applicationID=APP&repositoryID=MULTI&dependencyID=D&sortingNo=x", "", 400},
 		{"POST", "/repository/api/storage/download-file", "{not json", 400},
 		{"POST", "/repository/api/storage/download-file", `{"ApplicationID":"APP","RepositoryID":"MULTI"}`, 400},
-		{"GET", "/repository/api/storage/http-download-file?applicationID=APP&repositoryID=MULTI&itemID=x&disposition=evil", "", 404},
+		{"GET", "/repository/api/storage/http-download-file?applicationID=APP&repositoryID=MULTI&itemID=x&disposition=evil", "", 400},
 		{"GET", "/repository/api/storage/action-handler?action=Explode", "", 404},
 		{"GET", "/repository/api/storage/action-handler?action=GetItem&applicationID=APP&repositoryID=MULTI&itemID=none", "", 404},
 		{"GET", "/repository/api/storage/refresh?changeType=Changed&filePath=APP/storage.json", "", 403},
@@ -550,5 +553,64 @@ func TestBadInput(t *testing.T) {
 	resp := e.do(t, "GET", "/repository/api/storage/refresh?changeType=Changed&filePath=APP/storage.json", "", nil, "AuthorizationKey", testKey)
 	if got := wantStatus(t, resp, 200); got != "true" {
 		t.Errorf("refresh %q", got)
+	}
+}
+
+func TestS3LimitLeavesNothing(t *testing.T) {
+	s3 := fakeS3(t, "files")
+	e := startEnv(t, &s3, nil)
+	resp := e.do(t, "POST", "/repository/api/storage/upload-file?applicationID=APP&repositoryID=S3&dependencyID=L",
+		"application/octet-stream", io.MultiReader(strings.NewReader(strings.Repeat("x", 5000))), "X-File-Name", "big.txt")
+	wantStatus(t, resp, http.StatusRequestEntityTooLarge)
+	be, err := openS3(s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for obj := range be.client.ListObjects(t.Context(), s3.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+		t.Errorf("object left behind: %s %v", obj.Key, obj.Err)
+	}
+	if items := e.items(t, "S3", "L"); len(items) != 0 {
+		t.Errorf("metadata left behind: %+v", items)
+	}
+}
+
+func TestProtectedAccess(t *testing.T) {
+	m := &Module{cfg: Config{AuthorizationKey: "k", WithOrigins: []string{"https://app.example.com/"}}}
+	repo := Repository{AccessMethod: accessProtected}
+	req := func(remote, referer, key string) *http.Request {
+		r := httptest.NewRequest("GET", "http://files.example.com/x", nil)
+		r.RemoteAddr = remote
+		if referer != "" {
+			r.Header.Set("Referer", referer)
+		}
+		if key != "" {
+			r.Header.Set("AuthorizationKey", key)
+		}
+		return r
+	}
+	cases := []struct {
+		name string
+		r    *http.Request
+		want bool
+	}{
+		{"remote without referer", req("203.0.113.5:1", "", ""), false},
+		{"loopback", req("127.0.0.1:1", "", ""), true},
+		{"same host page", req("203.0.113.5:1", "https://files.example.com/page", ""), true},
+		{"listed origin", req("203.0.113.5:1", "https://app.example.com/a/b", ""), true},
+		{"other site", req("203.0.113.5:1", "https://evil.example.net/files.example.com", ""), false},
+		{"key", req("203.0.113.5:1", "", "k"), true},
+		{"wrong key", req("203.0.113.5:1", "", "x"), false},
+	}
+	for _, c := range cases {
+		if got := m.readAllowed(c.r, repo); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	private := Repository{AccessMethod: accessPrivate}
+	if m.readAllowed(req("127.0.0.1:1", "", ""), private) || !m.readAllowed(req("203.0.113.5:1", "", "k"), private) {
+		t.Error("private repositories must need the key, from anywhere")
+	}
+	if m.authorized(req("203.0.113.5:1", "", "")) {
+		t.Error("an unlisted IP was authorized")
 	}
 }
