@@ -401,7 +401,7 @@ func (q *Queue) replay(ctx context.Context) {
 // endSpillingLocked goes back to the memory queue once no file is left, in
 // the same critical section that removed the last one.
 func (q *Queue) endSpillingLocked() {
-	if q.spill.count() == 0 && !q.closed {
+	if q.spilling && q.spill.count() == 0 && !q.closed {
 		q.spilling = false
 		q.o.Logger.Info("log shipping: spill replayed, back to the memory queue")
 	}

@@ -111,6 +111,19 @@ func (m *LogMessage) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil // the json package's convention for null
 	}
+	// Fast path: encoding/json already matches names without regard to case;
+	// only a value of another type (a number for a string) needs the slow path.
+	type plain LogMessage
+	var p plain
+	err := json.Unmarshal(b, &p)
+	var typeErr *json.UnmarshalTypeError
+	if err == nil {
+		*m = LogMessage(p)
+		return nil
+	}
+	if !errors.As(err, &typeErr) {
+		return fmt.Errorf("log message: %w", err)
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return fmt.Errorf("log message: %w", err)

@@ -95,18 +95,18 @@ type backend struct {
 	name string
 	// config returns the logger ModuleConfig overlay sending every record to
 	// this backend (nil: the default SQLite store).
-	config func(t *testing.T) map[string]any
+	config func(t testing.TB) map[string]any
 }
 
 var backends = []backend{
-	{name: "sqlite", config: func(*testing.T) map[string]any { return nil }},
+	{name: "sqlite", config: func(testing.TB) map[string]any { return nil }},
 	{name: "postgres", config: postgresConfig},
 }
 
 // postgresConfig points the default store ("*") at a fresh table in the
 // PostgreSQL of ACK_TEST_PG_DSN, written as HandStack writes an Npgsql
 // connection string, and drops the table at the end.
-func postgresConfig(t *testing.T) map[string]any {
+func postgresConfig(t testing.TB) map[string]any {
 	dsn := os.Getenv("ACK_TEST_PG_DSN")
 	if dsn == "" {
 		acktest.Require(t, "PostgreSQL (set ACK_TEST_PG_DSN, e.g. eval \"$(scripts/start-databases.sh)\")")
