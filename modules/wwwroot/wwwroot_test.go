@@ -625,3 +625,25 @@ func TestSharedFiles(t *testing.T) {
 		t.Fatalf("no catalog: manifest %s", body)
 	}
 }
+
+// TestHandStackModuleJSON runs on HandStack's own wwwroot module.json: its
+// relative ContractBasePath and WWWRootBasePath resolve against DIR/app, and
+// its other keys (CreateIDPolicy, DevAutoSignIn, ...) are ignored.
+func TestHandStackModuleJSON(t *testing.T) {
+	src := acktest.Shared(t, "fixtures/handstack/home/modules/wwwroot/module.json")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	write(t, home, "modules/wwwroot/module.json", string(data))
+	write(t, home, "modules/wwwroot/wwwroot/js/syn.js", "// syn")
+	write(t, home, "contracts/wwwroot/HDS/TST/JSF010.html", "<p>JSF010</p>")
+	h := start(t, home, nil)
+	if resp, body := raw(t, h, "GET", "/view/TST/JSF010.html"); resp.StatusCode != 200 || body != "<p>JSF010</p>" {
+		t.Errorf("screen: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := raw(t, h, "GET", "/js/syn.js"); resp.StatusCode != 200 || body != "// syn" {
+		t.Errorf("WWWRootBasePath: %d %q", resp.StatusCode, body)
+	}
+}
