@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -230,7 +228,7 @@ func (v *vm) hostLog(level, msg string) {
 	if v.cur == nil || v.cur.Log == nil {
 		return
 	}
-	v.cur.Log.Log(v.ctx, levelOf(level), msg)
+	v.cur.Log.Log(v.ctx, script.Level(level), msg)
 }
 
 // hostInvoke runs a host operation synchronously (this runtime belongs to
@@ -249,17 +247,4 @@ func (v *vm) hostInvoke(op, arg string) *goja.Promise {
 	}
 	_ = resolve(string(out))
 	return p
-}
-
-func levelOf(s string) slog.Level {
-	switch strings.ToLower(s) {
-	case "debug", "verbose", "trace":
-		return slog.LevelDebug
-	case "warn", "warning":
-		return slog.LevelWarn
-	case "error", "fatal":
-		return slog.LevelError
-	default:
-		return slog.LevelInfo
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -76,3 +77,18 @@ var ErrMemory = errors.New("function stopped: memory limit exceeded")
 // ErrNoResult is returned when a function finished without returning a
 // value or calling its callback, and nothing is left that could.
 var ErrNoResult = errors.New("function finished without calling back or returning a result")
+
+// Level maps a log level named by a function (console.* or HandStack's
+// syn.$l levels: Verbose, Debug, Information, Warning, Error, Fatal) to slog.
+func Level(name string) slog.Level {
+	switch strings.ToLower(name) {
+	case "debug", "verbose", "trace":
+		return slog.LevelDebug
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error", "fatal":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
