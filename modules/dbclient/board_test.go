@@ -18,7 +18,7 @@ const failContract = `<mapper><header><application>HDS</application><project>TST
 
 // startBoard runs HandStack's board contracts (BOD010-012, unchanged from
 // the shared fixtures) on a fresh SQLite file and seeds it with ZD01.
-func startBoard(t *testing.T) *env {
+func startBoard(t testing.TB) *env {
 	t.Helper()
 	fixtures := acktest.Shared(t, "fixtures/handstack/home/contracts/dbclient")
 	e := start(t, map[string]any{

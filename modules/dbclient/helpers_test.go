@@ -38,7 +38,7 @@ type env struct {
 // start runs dbclient in a host whose home is a new temporary directory,
 // with moduleConfig.dbclient set to cfg and the given contract files
 // written under contracts/dbclient.
-func start(t *testing.T, cfg map[string]any, files map[string]string) *env {
+func start(t testing.TB, cfg map[string]any, files map[string]string) *env {
 	t.Helper()
 	home := t.TempDir()
 	for rel, text := range files {
@@ -73,7 +73,7 @@ func start(t *testing.T, cfg map[string]any, files map[string]string) *env {
 }
 
 // call runs one request through the in-process executor.
-func (e *env) call(t *testing.T, req *wire.DynamicRequest) *wire.DynamicResponse {
+func (e *env) call(t testing.TB, req *wire.DynamicRequest) *wire.DynamicResponse {
 	t.Helper()
 	resp, err := e.exec.Execute(t.Context(), req)
 	if err != nil {
@@ -83,7 +83,7 @@ func (e *env) call(t *testing.T, req *wire.DynamicRequest) *wire.DynamicResponse
 }
 
 // ok runs req and fails the test unless it is acknowledged.
-func (e *env) ok(t *testing.T, req *wire.DynamicRequest) *wire.DynamicResponse {
+func (e *env) ok(t testing.TB, req *wire.DynamicRequest) *wire.DynamicResponse {
 	t.Helper()
 	resp := e.call(t, req)
 	if resp.Acknowledge != 1 {
@@ -111,7 +111,7 @@ type item struct {
 	Value json.RawMessage `json:"value"`
 }
 
-func items(t *testing.T, resp *wire.DynamicResponse) []item {
+func items(t testing.TB, resp *wire.DynamicResponse) []item {
 	t.Helper()
 	var out []item
 	if err := json.Unmarshal(resp.ResultJSON, &out); err != nil {
@@ -121,7 +121,7 @@ func items(t *testing.T, resp *wire.DynamicResponse) []item {
 }
 
 // grid decodes the rows of entry id.
-func grid(t *testing.T, resp *wire.DynamicResponse, id string) []map[string]any {
+func grid(t testing.TB, resp *wire.DynamicResponse, id string) []map[string]any {
 	t.Helper()
 	for _, it := range items(t, resp) {
 		if it.ID == id {

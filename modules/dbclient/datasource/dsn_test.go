@@ -156,3 +156,29 @@ func TestRegistryErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDriversRegistered(t *testing.T) {
+	drivers := strings.Join(sql.Drivers(), ",")
+	for _, d := range []string{"sqlite", "pgx", "mysql", "sqlserver", "oracle"} {
+		if !strings.Contains(","+drivers+",", ","+d+",") {
+			t.Errorf("driver %q is not registered (have %s)", d, drivers)
+		}
+	}
+	// SQL Server and Oracle cannot run here; their DSNs must at least open.
+	for _, p := range []dialect.Provider{dialect.SQLServer, dialect.Oracle} {
+		conn := map[dialect.Provider]string{
+			dialect.SQLServer: "Data Source=localhost;Initial Catalog=master;User ID=sa;Password=x;",
+			dialect.Oracle:    "Data Source=localhost:1521/XE;User Id=system;Password=x;",
+		}[p]
+		tg, err := datasource.Translate(p, conn, "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := sql.Open(tg.Driver, tg.DSN)
+		if err != nil {
+			t.Errorf("%s: sql.Open: %v", p, err)
+			continue
+		}
+		db.Close()
+	}
+}
