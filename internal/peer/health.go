@@ -2,17 +2,19 @@ package peer
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"sync"
+
+	ackhealth "github.com/ack-dev/ack/internal/health"
 
 	"github.com/ack-dev/ack/internal/module"
 )
 
 // checkHealth runs one round of active health checks: GET <base>/readyz once
 // per distinct base URL, concurrently, and records the result on every
-// endpoint at that base. A process that drains answers 503 there, so it stops
-// receiving calls before its listener closes.
+// endpoint at that base.
 func (r *Resolver) checkHealth(ctx context.Context) {
 	byBase := map[string][]*endpoint{}
 	for _, ep := range r.allEndpoints() {
@@ -35,10 +37,17 @@ func (r *Resolver) checkHealth(ctx context.Context) {
 	wg.Wait()
 }
 
+// probe asks one process whether it takes work. 200 is up. A process that
+// starts or drains answers 503 with its state, and is down. A 503 from a
+// process in state "ready" only says that one of its own checks fails (its
+// own peers, say): it still takes calls, and counting it down would spread
+// one failure to every caller, or lock two processes that call each other
+// out for good. No such route (a HandStack peer) leaves health unknown, to
+// the breaker alone.
 func (r *Resolver) probe(ctx context.Context, base string) health {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.HealthTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+DefaultHealthPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+HealthPath, nil)
 	if err != nil {
 		return healthDown
 	}
@@ -47,11 +56,22 @@ func (r *Resolver) probe(ctx context.Context, base string) health {
 		return healthDown
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case err != nil:
 		return healthDown
+	case resp.StatusCode == http.StatusOK:
+		return healthUp
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+		return healthUnknown
 	}
-	return healthUp
+	var report struct {
+		State string `json:"state"`
+	}
+	if json.Unmarshal(body, &report) == nil && report.State == ackhealth.Ready.String() {
+		return healthUp
+	}
+	return healthDown
 }
 
 // Check is the state of one remote module, for /readyz.

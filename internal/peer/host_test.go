@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/config"
@@ -128,5 +129,32 @@ func TestSplitHostsPeerDown(t *testing.T) {
 	}
 	if strings.Contains(string(body), strings.TrimPrefix(down, "http://")) {
 		t.Errorf("the answer %s reveals the peer's address", body)
+	}
+
+	// The caller's /readyz fails on its missing peer, yet it still takes
+	// calls: a process probing it must not count it down, or one failure
+	// would spread along every chain of callers.
+	ready := app.Get(t, peer.HealthPath)
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("caller /readyz = %d, want 503 while its peer is down", ready.StatusCode)
+	}
+	r := newResolver(t, peer.Options{Endpoints: map[module.ID][]string{"caller": {app.URL}}, HealthInterval: 5 * time.Millisecond})
+	if _, err := r.Remote("caller"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	eventually(t, "the caller's health to be known", func() bool {
+		st, _ := endpointState(r, "caller", app.URL)
+		return st.Health != "unknown"
+	})
+	if st, _ := endpointState(r, "caller", app.URL); st.Health != "up" {
+		t.Errorf("caller with a missing peer probed as %q, want up", st.Health)
 	}
 }

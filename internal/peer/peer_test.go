@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -466,7 +467,8 @@ func TestHealthChecks(t *testing.T) {
 		return counting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/readyz" {
 				if !ready() {
-					http.Error(w, "draining", http.StatusServiceUnavailable)
+					w.WriteHeader(http.StatusServiceUnavailable)
+					_, _ = io.WriteString(w, `{"status":"draining","state":"draining","ready":false}`)
 				}
 				return
 			}
@@ -572,5 +574,55 @@ func TestNewResolverRejectsBadEndpoints(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "peers.dbclient") {
 			t.Errorf("endpoint %q: error %v, want one naming peers.dbclient", raw, err)
 		}
+	}
+}
+
+func TestHealthProbeAnswers(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		want   string
+	}{
+		{"ready", http.StatusOK, `{"state":"ready","ready":true}`, "up"},
+		{"draining", http.StatusServiceUnavailable, `{"state":"draining","ready":false}`, "down"},
+		{"starting", http.StatusServiceUnavailable, `{"state":"starting","ready":false}`, "down"},
+		// Its own checks fail (its peers, say), but it takes calls: no cascade.
+		{"failing checks", http.StatusServiceUnavailable, `{"state":"ready","ready":false,"checks":[{"name":"peers","ok":false}]}`, "up"},
+		{"plain 503", http.StatusServiceUnavailable, "Service Unavailable", "down"},
+		{"server error", http.StatusInternalServerError, "", "down"},
+		// A HandStack process has no /readyz: the breaker alone decides.
+		{"no such route", http.StatusNotFound, "", "unknown"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var probes atomic.Int64
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != peer.HealthPath {
+					http.NotFound(w, r)
+					return
+				}
+				probes.Add(1)
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			srv := serve(t, "127.0.0.1:0", h)
+			r := newResolver(t, peer.Options{Endpoints: dbclientAt(srv.URL), HealthInterval: 5 * time.Millisecond})
+			if _, err := r.Executor(module.DBClient, ""); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- r.Run(ctx) }()
+			// A second probe means the first one's result is recorded.
+			eventually(t, "two probes", func() bool { return probes.Load() >= 2 })
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := endpointState(r, module.DBClient, srv.URL); st.Health != tc.want {
+				t.Errorf("health %q, want %q", st.Health, tc.want)
+			}
+		})
 	}
 }

@@ -32,9 +32,11 @@ const (
 	DefaultBreakerOpenFor   = 2 * time.Second
 	DefaultHealthInterval   = 5 * time.Second
 	DefaultHealthTimeout    = 2 * time.Second
-	DefaultHealthPath       = "/readyz"
 	DefaultMaxResponseBytes = 64 << 20
 )
+
+// HealthPath is the route the active health check reads on each endpoint.
+const HealthPath = "/readyz"
 
 // executorPaths are the routes that execute a DynamicRequest, for modules
 // reached through their configured base URLs.
