@@ -92,8 +92,8 @@ func (c *client) tryEndpoints(parent, ctx context.Context, path string, body []b
 // order returns the endpoints to try for one call: round robin within each
 // tier (see endpoint.tier), open breakers left out.
 func (c *client) order() []*endpoint {
-	n := len(c.endpoints)
-	start := int(c.next.Add(1) - 1)
+	n := uint64(len(c.endpoints))
+	start := c.next.Add(1) - 1
 	var tiers [3][]*endpoint
 	for i := range n {
 		ep := c.endpoints[(start+i)%n]
