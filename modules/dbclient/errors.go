@@ -37,8 +37,6 @@ type failure struct {
 	err       error
 }
 
-func (f *failure) Error() string { return f.msg }
-
 func fail(code, msg string, err error) *failure { return &failure{code: code, msg: msg, err: err} }
 
 // unavailable reports an error that means the database could not be

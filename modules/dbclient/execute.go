@@ -264,14 +264,14 @@ func query1(ctx context.Context, q querier, c dialect.Command, onlyFirst bool) (
 	return readResultSets(rows, onlyFirst)
 }
 
+// renderFailure reports a statement that could not be rendered; the message
+// names the contract line and the rule, never a value.
 func renderFailure(queryID string, err error) *failure {
-	switch {
-	case errors.Is(err, dynsql.ErrUnsafeValue):
-		return fail(CodeUnsafeValue, fmt.Sprintf("%s: %v", queryID, err), err)
-	case errors.Is(err, dialect.ErrMarkerInString):
-		return fail(CodeRender, fmt.Sprintf("%s: %v", queryID, err), err)
+	code := CodeRender
+	if errors.Is(err, dynsql.ErrUnsafeValue) {
+		code = CodeUnsafeValue
 	}
-	return fail(CodeRender, fmt.Sprintf("%s: %v", queryID, err), err)
+	return fail(code, fmt.Sprintf("%s: %v", queryID, err), err)
 }
 
 // logSQL logs a failed command with its SQL and values, which never go to
