@@ -16,11 +16,11 @@ import (
 // on a fresh SQLite database and returns the host that serves transact.
 type boardLayout struct {
 	name  string
-	start func(t *testing.T, transactContracts, dbclientContracts string) *acktest.Host
+	start func(t testing.TB, transactContracts, dbclientContracts string) *acktest.Host
 }
 
 var boardLayouts = []boardLayout{
-	{"monolith", func(t *testing.T, tc, dc string) *acktest.Host {
+	{"monolith", func(t testing.TB, tc, dc string) *acktest.Host {
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info(), dbclient.Info()},
 			Settings: func(s *config.Settings) {
@@ -29,7 +29,7 @@ var boardLayouts = []boardLayout{
 			},
 		})
 	}},
-	{"split", func(t *testing.T, tc, dc string) *acktest.Host {
+	{"split", func(t testing.TB, tc, dc string) *acktest.Host {
 		// Pending: internal/host/peers.go is still a local-only stand-in, so a
 		// transact-only host cannot reach a dbclient peer yet.
 		t.Skip("pending: the host's peer resolver does not call remote peers yet (internal/host/peers.go)")

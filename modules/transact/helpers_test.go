@@ -122,7 +122,7 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // setModuleConfig overlays one ModuleConfig key of module id.
-func setModuleConfig(t *testing.T, s *config.Settings, id, key string, v any) {
+func setModuleConfig(t testing.TB, s *config.Settings, id, key string, v any) {
 	t.Helper()
 	raw, err := json.Marshal(v)
 	if err != nil {

@@ -123,7 +123,13 @@ func writeResponse(w http.ResponseWriter, resp *wire.TransactionResponse) error 
 		_, err := w.Write(resp.Raw)
 		return err
 	}
-	return writeJSON(w, resp)
+	body, err := resp.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("transact: encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, err = w.Write(body)
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, v any) error {

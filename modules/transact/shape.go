@@ -96,10 +96,17 @@ func shapeJSON(res *wire.DynamicResponse, outputs []Output, c *Contract, id stri
 	return nil
 }
 
+// parseResultJSON splits a module's ResultJson list into {id, value} items
+// without decoding the values (a grid can be large, and it was produced by
+// json.Marshal or validated when the answer was decoded). Anything the fast
+// path does not expect is decoded by encoding/json, which also explains errors.
 func parseResultJSON(raw json.RawMessage) ([]resultItem, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
+	}
+	if items, ok := scanItems(raw); ok {
+		return items, nil
 	}
 	var items []resultItem
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -108,17 +115,137 @@ func parseResultJSON(raw json.RawMessage) ([]resultItem, error) {
 	return items, nil
 }
 
+// scanItems is parseResultJSON's fast path; ok is false when it gives up.
+func scanItems(d []byte) (items []resultItem, ok bool) {
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(d, i+1)
+	items = []resultItem{}
+	if i < len(d) && d[i] == ']' {
+		return items, skipSpace(d, i+1) == len(d)
+	}
+	for {
+		if i >= len(d) || d[i] != '{' {
+			return nil, false
+		}
+		var it resultItem
+		i = skipSpace(d, i+1)
+		for i < len(d) && d[i] != '}' {
+			end := skipValue(d, i)
+			if end < 0 || d[i] != '"' || bytes.IndexByte(d[i:end], '\\') >= 0 {
+				return nil, false
+			}
+			key := d[i+1 : end-1]
+			i = skipSpace(d, end)
+			if i >= len(d) || d[i] != ':' {
+				return nil, false
+			}
+			i = skipSpace(d, i+1)
+			end = skipValue(d, i)
+			if end < 0 {
+				return nil, false
+			}
+			switch {
+			case bytes.EqualFold(key, []byte("id")):
+				if json.Unmarshal(d[i:end], &it.ID) != nil {
+					return nil, false
+				}
+			case bytes.EqualFold(key, []byte("value")):
+				it.Value = d[i:end]
+			}
+			i = skipSpace(d, end)
+			if i < len(d) && d[i] == ',' {
+				i = skipSpace(d, i+1)
+			}
+		}
+		if i >= len(d) {
+			return nil, false
+		}
+		items = append(items, it)
+		i = skipSpace(d, i+1)
+		if i < len(d) && d[i] == ',' {
+			i = skipSpace(d, i+1)
+			continue
+		}
+		if i < len(d) && d[i] == ']' {
+			return items, skipSpace(d, i+1) == len(d)
+		}
+		return nil, false
+	}
+}
+
+func skipSpace(d []byte, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at d[i], or -1. It
+// checks structure (brackets, strings), not the literals.
+func skipValue(d []byte, i int) int {
+	if i >= len(d) {
+		return -1
+	}
+	if c := d[i]; c != '"' && c != '{' && c != '[' {
+		for ; i < len(d); i++ {
+			switch d[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
+				return i
+			}
+		}
+		return i
+	}
+	depth := 0
+	for ; i < len(d); i++ {
+		switch c := d[i]; c {
+		case '"':
+			for i++; i < len(d) && d[i] != '"'; i++ {
+				if d[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(d) {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
 // valueCount is dataMapCount's entry: the length of an array, else 1.
 func valueCount(v json.RawMessage) int {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 || v[0] != '[' {
 		return 1
 	}
-	var list []json.RawMessage
-	if json.Unmarshal(v, &list) != nil {
-		return 1
+	n := 0
+	for i := skipSpace(v, 1); i < len(v) && v[i] != ']'; n++ {
+		end := skipValue(v, i)
+		if end < 0 {
+			return n
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
 	}
-	return len(list)
+	return n
 }
 
 // checkShape checks one result against its output: a Form is an object, a

@@ -1,0 +1,193 @@
+package transact_test
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/ack-dev/ack/internal/acktest"
+)
+
+// The board list transaction (BOD010 LD01, 90 rows) over HTTP at 16
+// concurrent clients: ack (transact+dbclient in one process, and transact and
+// dbclient in two) against the floor, a hand-written net/http +
+// database/sql handler running the same SQL on the same database file.
+//
+//	go test -run '^$' -bench BenchmarkBoardList -benchtime 3s ./modules/transact/
+func BenchmarkBoardList(b *testing.B) {
+	tc := acktest.Shared(b, "fixtures/handstack/home/contracts/transact")
+	dc := acktest.Shared(b, "fixtures/handstack/home/contracts/dbclient")
+	for _, l := range boardLayouts {
+		b.Run("ack-"+l.name+"-sqlite", func(b *testing.B) {
+			h := startBench(b, l, tc, dc)
+			body, _ := json.Marshal(listRequest("", ""))
+			runClients(b, h.URL+"/transact/api/transaction/execute", body)
+		})
+	}
+	b.Run("floor-sqlite", func(b *testing.B) {
+		// The floor reads the database ack seeded, so both see the same rows.
+		h := startBench(b, boardLayouts[0], tc, dc)
+		db, err := sql.Open("sqlite", filepath.Join(h.Home, "data", "dbclient", "HDS", "DB01.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		url := serveFloor(b, db)
+		body, _ := json.Marshal(listRequest("", ""))
+		runClients(b, url, body)
+	})
+}
+
+// startBench runs layout l and seeds the board with ZD01.
+func startBench(b *testing.B, l boardLayout, tc, dc string) *acktest.Host {
+	b.Helper()
+	h := l.start(b, tc, dc)
+	seed, _ := json.Marshal(request("HDS", "BOD", "BOD010", "ZD01", "Row|", nil))
+	var r response
+	post(b, h.URL+"/transact/api/transaction/execute", seed, &r)
+	if r.Acknowledge == nil || *r.Acknowledge != 1 {
+		b.Fatalf("ZD01: %+v", r)
+	}
+	return h
+}
+
+func post(b *testing.B, url string, body []byte, out any) {
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		b.Fatalf("%s: %d %s", url, resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// runClients posts body b.N times from 16 clients and reports p50/p99.
+func runClients(b *testing.B, url string, body []byte) {
+	const clients = 16
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, b.N)
+	work := make(chan struct{}, b.N)
+	for range b.N {
+		work <- struct{}{}
+	}
+	close(work)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, b.N/clients+1)
+			for range work {
+				start := time.Now()
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || n < 1000 {
+					b.Errorf("status %d, %d bytes", resp.StatusCode, n)
+					return
+				}
+				local = append(local, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "req/s")
+	}
+}
+
+// floorSQL is LD01's statement (BOD010.xml), which also creates the table.
+const floorSQL = `CREATE TABLE IF NOT EXISTS Board (ID INTEGER PRIMARY KEY AUTOINCREMENT, Category TEXT, Title TEXT, Content TEXT, Author TEXT, DatePosted TEXT);
+SELECT B.ID, B.Category, B.Title, B.Author, B.DatePosted, '확인' AS EditPost
+FROM Board B
+WHERE B.DatePosted BETWEEN @StartDate AND (@EndDate || '23:59:59')
+    AND CASE WHEN @Category = '' THEN @Category ELSE B.Category END = @Category
+    AND CASE WHEN @Title = '' THEN @Title ELSE B.Title END LIKE ('%' || @Title || '%')
+ORDER BY (CASE @Sequence WHEN 'ASC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) ASC,
+    (CASE @Sequence WHEN 'DESC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) DESC`
+
+// serveFloor serves the minimal handler: decode the same request body, run
+// the SQL with its six fields, answer the rows as JSON.
+func serveFloor(b *testing.B, db *sql.DB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			PayLoad struct {
+				DataMapSet [][]struct {
+					ID    string `json:"id"`
+					Value string `json:"value"`
+				} `json:"dataMapSet"`
+			} `json:"payLoad"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.PayLoad.DataMapSet) != 1 {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		args := []any{}
+		for _, f := range req.PayLoad.DataMapSet[0] {
+			args = append(args, sql.Named(f.ID, f.Value))
+		}
+		rows, err := db.QueryContext(r.Context(), floorSQL, args...)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		out := []map[string]any{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			m := make(map[string]any, len(cols))
+			for i, c := range cols {
+				m[c] = vals[i]
+			}
+			out = append(out, m)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"acknowledge": 1, "result": map[string]any{"dataSet": []any{map[string]any{"id": "GridData0", "value": out}}}})
+	})}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
