@@ -58,7 +58,7 @@ module.exports = {
     LATE: (callback) => { setTimeout(() => { throw new Error('late failure'); }, 1); },
     LOOP: () => { for (;;) {} },
     CRASH: () => { process.exit(3); },
-    HOG: () => { var a = []; for (;;) a.push('x'.repeat(1 << 16) + a.length); },
+    HOG: () => { var a = []; for (;;) a.push(new Array(1 << 20).fill(a.length)); },
     HOST: async () => ({ T: [{ R: (await syn.$d.execute('HDS|TST|T|GD0100', { A: 1 }))[0] }] }),
 };`
 

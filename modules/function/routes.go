@@ -1,0 +1,137 @@
+package function
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/wire"
+)
+
+// maxBody bounds an execution request body.
+const maxBody = 32 << 20
+
+// Routes are HandStack's function endpoints (execution and its newer
+// duplicate under query/).
+func (m *Module) Routes() []module.Route {
+	var routes []module.Route
+	for _, base := range []string{"/function/api/execution", "/function/api/query"} {
+		exec := base
+		if base == "/function/api/query" {
+			exec = base + "/execute"
+		}
+		routes = append(routes,
+			module.Route{Pattern: "POST " + exec, Handler: m.handleExecute},
+			module.Route{Pattern: "GET " + base + "/refresh", Handler: m.guard(m.handleRefresh)},
+			module.Route{Pattern: "POST " + base + "/refresh", Handler: m.guard(m.handleRefresh)},
+			module.Route{Pattern: "GET " + base + "/has", Handler: m.guard(m.handleHas)},
+			module.Route{Pattern: "GET " + base + "/meta", Handler: m.guard(m.handleMeta)},
+		)
+	}
+	return routes
+}
+
+func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
+	if !m.authorized(r) {
+		return writeJSON(w, wire.Fail("", CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)"))
+	}
+	var req wire.DynamicRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil {
+		return writeJSON(w, wire.Fail("", CodeBadRequest, "요청 정보 확인 필요 (the body is not a DynamicRequest)"))
+	}
+	resp, err := m.Execute(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, resp)
+}
+
+// handleRefresh reloads the contracts after a change to filePath (relative
+// to a contract root), as HandStack's file-sync requests do.
+func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
+	file := query(r, "filePath")
+	if file == "" || query(r, "changeType") == "" {
+		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "changeType and filePath are required", nil)
+	}
+	rep, err := m.store.Refresh(r.Context(), file)
+	if err != nil {
+		m.log.Warn("function refresh failed", "file", file, "err", err)
+		return writeJSON(w, false)
+	}
+	return writeJSON(w, len(rep.Failed) == 0)
+}
+
+func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
+	key := query(r, "applicationID") + "|" + query(r, "projectID") + "|" + query(r, "transactionID") + "|" + query(r, "functionID")
+	_, ok := m.store.Load().Get(key)
+	return writeJSON(w, ok)
+}
+
+func (m *Module) handleMeta(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, m.store.Load().Keys())
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	return json.NewEncoder(w).Encode(v)
+}
+
+// guard answers 400 to callers that are not authorized.
+func (m *Module) guard(h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !m.authorized(r) {
+			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)", nil)
+		}
+		return h(w, r)
+	}
+}
+
+// query reads a query-string key without regard to case (ASP.NET binding).
+func query(r *http.Request, key string) string {
+	for k, v := range r.URL.Query() {
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+// authorized is HandStack's receiving-side check: the AuthorizationKey
+// (header; from loopback also the query string), or a client IP listed in
+// AllowClientIP ("*" allows everyone).
+func (m *Module) authorized(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, _ := netip.ParseAddr(host)
+	ip = ip.Unmap()
+	if want := m.cfg.AuthorizationKey; want != "" {
+		got := r.Header.Get("AuthorizationKey")
+		if got == "" && ip.IsLoopback() {
+			got = query(r, "AuthorizationKey")
+		}
+		if got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+			return true
+		}
+	}
+	for _, a := range m.cfg.AllowClientIP {
+		a = strings.TrimSpace(a)
+		if a == "*" {
+			return true
+		}
+		if p, err := netip.ParseAddr(a); err == nil && p.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
