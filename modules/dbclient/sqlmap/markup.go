@@ -21,6 +21,7 @@ type element struct {
 	children []any // *element or text
 	rawStart int   // offset just after the start tag
 	rawEnd   int   // offset of the end tag (or where the element was closed)
+	closed   bool  // its own end tag was found (not closed by an outer one or the end of the file)
 	parent   *element
 }
 
@@ -111,13 +112,16 @@ func parseMarkup(src string) *element {
 			name := strings.ToLower(rest[2:j])
 			end := strings.IndexByte(rest, '>')
 			if end < 0 {
-				end = len(rest) - 1
+				// An end tag cut short closes nothing: the file is incomplete.
+				i = len(src)
+				continue
 			}
 			flush()
 			// Close up to the nearest open element of that name; ignore the
 			// end tag when none is open.
 			for e := cur; e != root; e = e.parent {
 				if e.name == name {
+					e.closed = true
 					for c := cur; c != e.parent; c = c.parent {
 						c.rawEnd = i
 					}

@@ -150,6 +150,12 @@ func Parse(rel string, data []byte) ([]*Statement, []Warning, error) {
 		app, project = parts[len(parts)-3], parts[len(parts)-2]
 	}
 	tx = strings.TrimSuffix(path.Base(rel), path.Ext(rel))
+	// Lenient as HandStack is, but a file cut short (an editor or a copy
+	// still writing it) must fail, so that its last good version keeps
+	// serving instead of silently losing its statements.
+	if mappers := root.find("#root", "mapper"); len(mappers) > 0 && !mappers[0].closed {
+		return nil, nil, &Error{Line: mappers[0].line, Msg: "<mapper> is not closed: the file is incomplete (still being written?)"}
+	}
 	headerDS, isolation := "", ""
 	headers := root.find("mapper", "header")
 	if len(headers) > 0 {

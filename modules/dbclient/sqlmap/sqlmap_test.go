@@ -163,3 +163,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTruncatedFileFails(t *testing.T) {
+	full := `<mapper><header><application>A</application><project>P</project><transaction>T</transaction><use>Y</use></header>
+<commands><statement id="GD01" seq="0">SELECT 1</statement></commands></mapper>`
+	if _, _, err := sqlmap.Parse("A/P/T.xml", []byte(full)); err != nil {
+		t.Fatalf("complete file: %v", err)
+	}
+	for _, cut := range []int{20, 60, len(full) - 10, len(full) - 1} {
+		_, _, err := sqlmap.Parse("A/P/T.xml", []byte(full[:cut]))
+		if err == nil || !strings.Contains(err.Error(), "not closed") {
+			t.Errorf("file cut at %d: err = %v, want an incomplete-file error", cut, err)
+		}
+	}
+}
