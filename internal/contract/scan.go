@@ -192,20 +192,14 @@ func readFile(name string) ([]byte, fileState, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fileState{}, &fs.PathError{Op: "read", Path: name, Err: errors.New("not a regular file")}
 	}
-	data := make([]byte, 0, max(info.Size(), 0)+1)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fileState{}, err
-		}
+	// Read the size fstat gave, no more: a file that grows meanwhile has a
+	// new size, which the next event or resync sees.
+	data := make([]byte, max(info.Size(), 0))
+	n, err := io.ReadFull(f, data)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return nil, fileState{}, err
 	}
+	data = data[:n]
 	// A file modified within racyWindow of this read may change again with
 	// the same size and mtime (timestamps are coarse), so size and mtime
 	// cannot vouch for it until it has been read once more (as git does).

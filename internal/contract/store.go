@@ -519,8 +519,13 @@ type unitChange[T any] struct {
 // write), or, when duplicate keys are involved, rebuilt from every unit.
 func (s *Store[T]) publish(first bool, changes []unitChange[T]) Report {
 	old := s.current.Load()
-	entries, rep, ok := s.patch(old, changes)
-	if !ok || first {
+	var entries map[string]slot[T]
+	var rep Report
+	ok := false
+	if !first {
+		entries, rep, ok = s.patch(old, changes)
+	}
+	if !ok {
 		entries, rep = s.rebuild(old)
 	}
 	if len(rep.Added)+len(rep.Changed)+len(rep.Removed) == 0 && !first {
@@ -609,7 +614,11 @@ func (s *Store[T]) rebuild(old *Set[T]) (map[string]slot[T], Report) {
 			return strings.Compare(a.rel, b.rel)
 		})
 	}
-	entries := make(map[string]slot[T], len(old.entries)+8)
+	n := 0
+	for _, u := range s.units {
+		n += len(u.entries)
+	}
+	entries := make(map[string]slot[T], n)
 	clear(s.dupErrs)
 	for _, uk := range s.order {
 		u := s.units[uk]
