@@ -3,7 +3,6 @@ package acktest
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -102,17 +101,26 @@ func Launch(t testing.TB, opts ProcessOptions) *Process {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "ACK_LISTEN=127.0.0.1", "ACK_LOG_FORMAT=text")
 	cmd.Env = append(cmd.Env, opts.Env...)
-	stderr, err := cmd.StderrPipe()
+	// Our own pipe, not StderrPipe: Wait would close the read end when the
+	// process exits, and a successor started by an upgrade, which shares it,
+	// would then die of SIGPIPE at its next log line.
+	stderr, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = io.Discard
+	cmd.Stderr = w
+	// Stdout goes to /dev/null directly for the same reason.
+	cmd.Stdout = nil
 	if err := cmd.Start(); err != nil {
+		w.Close()
+		stderr.Close()
 		t.Fatalf("acktest: start %s: %v", bin, err)
 	}
+	w.Close()
 	p := &Process{Cmd: cmd, exited: make(chan struct{})}
 	port := make(chan string, 1)
 	go func() {
+		defer stderr.Close()
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		for sc.Scan() {

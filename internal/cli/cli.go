@@ -20,6 +20,7 @@ import (
 	"github.com/ack-dev/ack/internal/config"
 	"github.com/ack-dev/ack/internal/host"
 	"github.com/ack-dev/ack/internal/module"
+	"github.com/ack-dev/ack/internal/upgrade"
 )
 
 // Version is set at build time (-ldflags "-X github.com/ack-dev/ack/internal/cli.Version=v1.2.3").
@@ -37,6 +38,7 @@ type Env struct {
 const usage = `usage:
   ack [--modules=a,b,...] [--port=N] [--home=DIR]   serve (default: every module, port 8421, home $ACK_HOME or .)
   ack check [--home=DIR] [--modules=a,b,...]        load and validate every contract and setting, then exit
+  ack upgrade [--home=DIR] [--port=N]              replace the running ack (PID file) with the binary now at its path
   ack version                                       print the version
 `
 
@@ -54,7 +56,7 @@ func Main(env Env) int {
 	case "help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
-	case "serve", "check":
+	case "serve", "check", "upgrade":
 	default:
 		fmt.Fprintf(env.Stderr, "ack: unknown command %q\n%s", cmd, usage)
 		return 2
@@ -73,8 +75,11 @@ func Main(env Env) int {
 		fmt.Fprintf(env.Stderr, "ack: %v\n", err)
 		return 2
 	}
-	if cmd == "check" {
+	switch cmd {
+	case "check":
 		return check(cfg, env)
+	case "upgrade":
+		return upgradeRunning(cfg, env)
 	}
 	return serve(cfg, env)
 }
@@ -175,20 +180,55 @@ func newLogger(l config.Log, w io.Writer) *slog.Logger {
 }
 
 func serve(cfg host.Config, env Env) int {
+	pidFile := cfg.Settings.PIDPath()
+	if pidFile != "" {
+		if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err != nil {
+			fmt.Fprintf(env.Stderr, "ack: pid file: %v\n", err)
+			return 1
+		}
+	}
+	upg, err := upgrade.New(pidFile, cfg.Settings.UpgradeTimeout.D())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ack: %v\n", err)
+		return 1
+	}
+	defer upg.Stop()
 	addr := net.JoinHostPort(cfg.Settings.Listen, fmt.Sprint(cfg.Settings.Port))
-	ln, err := net.Listen("tcp", addr)
+	ln, err := upg.Listen(addr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ack: cannot listen on %s: %v\n", addr, rootCause(err))
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := host.Run(ctx, cfg, ln); err != nil {
+	go upgradeOnHUP(ctx, upg, cfg.Logger)
+	if err := host.Run(ctx, cfg, ln, upg); err != nil {
 		cfg.Logger.Error("ack failed", "err", err)
 		fmt.Fprintf(env.Stderr, "ack: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// upgradeOnHUP starts the binary at the same path as a successor on each
+// SIGHUP; this process keeps serving if the successor fails.
+func upgradeOnHUP(ctx context.Context, upg *upgrade.Upgrader, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("upgrade requested: starting the new binary")
+			if err := upg.Upgrade(); err != nil {
+				log.Error("upgrade failed; this process keeps serving", "err", err)
+				continue
+			}
+			log.Info("upgrade: the new process is ready")
+		}
+	}
 }
 
 // rootCause drops the "listen tcp ..." wrapping for a one-line message.

@@ -36,7 +36,13 @@ type Settings struct {
 	Shutdown Shutdown `json:"shutdown"`
 	// StartTimeout bounds Provision+Start of all modules. Default: 60s.
 	StartTimeout Duration `json:"startTimeout"`
-	Admin        Admin    `json:"admin"`
+	// PIDFile is written with the PID of the serving process, also after an
+	// in-place upgrade; `ack upgrade` reads it. Default: DIR/data/ack-<port>.pid.
+	PIDFile string `json:"pidFile"`
+	// UpgradeTimeout bounds how long a new binary may take to become ready
+	// during an in-place upgrade before the old one gives up on it. Default: 60s.
+	UpgradeTimeout Duration `json:"upgradeTimeout"`
+	Admin          Admin    `json:"admin"`
 	// Peers maps a module ID to base URLs ("http://10.0.0.5:8004") of
 	// processes that run it, for modules not loaded in this process.
 	Peers map[string][]string `json:"peers"`
@@ -120,12 +126,13 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // Defaults returns the settings used when nothing overrides them.
 func Defaults() Settings {
 	return Settings{
-		Port:         DefaultPort,
-		Log:          Log{Format: "text", Level: "info"},
-		Shutdown:     Shutdown{GracePeriod: Duration(30 * time.Second)},
-		StartTimeout: Duration(60 * time.Second),
-		PeerTimeout:  Duration(30 * time.Second),
-		Contracts:    Contracts{Debounce: Duration(50 * time.Millisecond), Resync: Duration(30 * time.Second)},
+		Port:           DefaultPort,
+		Log:            Log{Format: "text", Level: "info"},
+		Shutdown:       Shutdown{GracePeriod: Duration(30 * time.Second)},
+		StartTimeout:   Duration(60 * time.Second),
+		UpgradeTimeout: Duration(60 * time.Second),
+		PeerTimeout:    Duration(30 * time.Second),
+		Contracts:      Contracts{Debounce: Duration(50 * time.Millisecond), Resync: Duration(30 * time.Second)},
 	}
 }
 
@@ -142,6 +149,7 @@ var Env = []struct{ Name, Setting string }{
 	{"ACK_LISTEN", "listen"},
 	{"ACK_MODULES", "modules (comma separated)"},
 	{"ACK_DATA_DIR", "dataDir"},
+	{"ACK_PID_FILE", "pidFile"},
 	{"ACK_LOG_FORMAT", "log.format"},
 	{"ACK_LOG_LEVEL", "log.level"},
 	{"ACK_DRAIN_DELAY", "shutdown.drainDelay"},
@@ -177,7 +185,22 @@ func Load(home string, environ []string) (Settings, error) {
 		s.DataDir = "data"
 	}
 	s.DataDir = resolve(home, s.DataDir)
+	if s.PIDFile != "" {
+		s.PIDFile = resolve(home, s.PIDFile)
+	}
 	return s, s.Validate()
+}
+
+// PIDPath is the PID file of the process serving Port: PIDFile when set,
+// else DataDir/ack-<port>.pid, else "" (port 0 has no stable name).
+func (s Settings) PIDPath() string {
+	switch {
+	case s.PIDFile != "":
+		return s.PIDFile
+	case s.Port > 0:
+		return filepath.Join(s.DataDir, fmt.Sprintf("ack-%d.pid", s.Port))
+	}
+	return ""
 }
 
 // Validate checks values that no decoder can.
@@ -242,6 +265,7 @@ func applyEnv(s *Settings, environ []string) error {
 		s.Modules = SplitList(v)
 	}
 	str("ACK_DATA_DIR", &s.DataDir)
+	str("ACK_PID_FILE", &s.PIDFile)
 	str("ACK_LOG_FORMAT", &s.Log.Format)
 	str("ACK_LOG_LEVEL", &s.Log.Level)
 	dur("ACK_DRAIN_DELAY", &s.Shutdown.DrainDelay)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -75,6 +76,7 @@ func isLoopback(remoteAddr string) bool {
 }
 
 type statusBody struct {
+	PID       int                 `json:"pid"`
 	Version   string              `json:"version"`
 	State     string              `json:"state"`
 	Started   time.Time           `json:"started"`
@@ -92,6 +94,7 @@ func (h *Host) statusBody() statusBody {
 		sts = append(sts, st)
 	}
 	return statusBody{
+		PID:     os.Getpid(),
 		Version: h.cfg.Version, State: h.health.State().String(), Started: h.started,
 		Uptime: time.Since(h.started).Round(time.Second).String(), Modules: h.moduleIDs(),
 		Peers: h.cfg.Settings.Peers, Contracts: sts,

@@ -261,16 +261,25 @@ const idleGrace = 500 * time.Millisecond
 // get a short grace and are closed; then modules stop in reverse order and
 // background tasks end.
 func (h *Host) Shutdown(ctx context.Context) error {
+	return h.stop(ctx, h.cfg.Settings.Shutdown.DrainDelay.D())
+}
+
+// Handoff drains and stops like Shutdown but without the drain delay: the
+// listening socket lives on in the successor process, so no load balancer has
+// to notice anything.
+func (h *Host) Handoff(ctx context.Context) error { return h.stop(ctx, 0) }
+
+func (h *Host) stop(ctx context.Context, drainDelay time.Duration) error {
 	var err error
-	h.stopOnce.Do(func() { err = h.shutdown(ctx) })
+	h.stopOnce.Do(func() { err = h.shutdown(ctx, drainDelay) })
 	return err
 }
 
-func (h *Host) shutdown(ctx context.Context) error {
+func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 	h.health.Set(health.Draining)
 	h.draining.Store(true)
-	h.log.Info("draining", "delay", h.cfg.Settings.Shutdown.DrainDelay.D().String())
-	if d := h.cfg.Settings.Shutdown.DrainDelay.D(); d > 0 {
+	h.log.Info("draining", "delay", drainDelay.String())
+	if d := drainDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:

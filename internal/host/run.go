@@ -8,10 +8,20 @@ import (
 	"time"
 )
 
-// Run starts the host on ln and serves until ctx ends (a signal) or a
-// background task fails, then drains and stops. It returns nil after a clean
-// stop requested through ctx, and the cause otherwise.
-func Run(ctx context.Context, cfg Config, ln net.Listener) error {
+// Handover connects Run to an in-place binary upgrade (internal/upgrade).
+type Handover interface {
+	// Ready is called once the host serves; a process being replaced then
+	// drains and exits.
+	Ready() error
+	// Exit is closed when a successor process is ready; the host then drains
+	// and stops without the drain delay.
+	Exit() <-chan struct{}
+}
+
+// Run starts the host on ln and serves until ctx ends (a signal), a successor
+// takes over (handover, may be nil), or a background task fails; then it
+// drains and stops. It returns nil after a requested stop, the cause otherwise.
+func Run(ctx context.Context, cfg Config, ln net.Listener, handover Handover) error {
 	h, err := New(cfg)
 	if err != nil {
 		return err
@@ -22,10 +32,22 @@ func Run(ctx context.Context, cfg Config, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- h.Serve(ln) }()
 
+	var exit <-chan struct{}
+	if handover != nil {
+		if err := handover.Ready(); err != nil {
+			cfg.Logger.Error("cannot signal readiness to the process being replaced", "err", err)
+		}
+		exit = handover.Exit()
+	}
+
 	var cause error
+	stop := h.Shutdown
 	select {
 	case <-ctx.Done():
 		cfg.Logger.Info("stop requested")
+	case <-exit:
+		cfg.Logger.Info("a new process took over the socket; draining")
+		stop = h.Handoff
 	case err := <-h.Fatal():
 		cause = err
 	case err := <-serveErr:
@@ -36,7 +58,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener) error {
 	budget := cfg.Settings.Shutdown.DrainDelay.D() + cfg.Settings.Shutdown.GracePeriod.D() + idleGrace + 5*time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	if err := h.Shutdown(sctx); err != nil {
+	if err := stop(sctx); err != nil {
 		cause = errors.Join(cause, err)
 	}
 	if serveErr != nil {
