@@ -30,14 +30,10 @@ var boardLayouts = []boardLayout{
 		})
 	}},
 	{"split", func(t testing.TB, tc, dc string) *acktest.Host {
-		// Pending: internal/host/peers.go is still a local-only stand-in, so a
-		// transact-only host cannot reach a dbclient peer yet.
-		t.Skip("pending: the host's peer resolver does not call remote peers yet (internal/host/peers.go)")
 		db := acktest.Start(t, acktest.Options{
 			Modules: []module.Info{dbclient.Info()},
 			Settings: func(s *config.Settings) {
 				setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
-				setModuleConfig(t, s, "dbclient", "AllowClientIP", []string{"*"})
 			},
 		})
 		return acktest.Start(t, acktest.Options{
@@ -45,6 +41,24 @@ var boardLayouts = []boardLayout{
 			Settings: func(s *config.Settings) {
 				s.Peers = map[string][]string{"dbclient": {db.URL}}
 				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
+			},
+		})
+	}},
+	{"split-routing-table", func(t testing.TB, tc, dc string) *acktest.Host {
+		db := acktest.Start(t, acktest.Options{
+			Modules: []module.Info{dbclient.Info()},
+			Settings: func(s *config.Settings) {
+				setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+			},
+		})
+		return acktest.Start(t, acktest.Options{
+			Modules: []module.Info{transact.Info()},
+			Settings: func(s *config.Settings) {
+				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
+				setModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{
+					"HDS|*|D|D": db.URL + "/dbclient/api/query",
+					"HDS|*|G|D": "http://localhost:8421/graphclient/api/query",
+				})
 			},
 		})
 	}},

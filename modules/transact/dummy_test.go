@@ -181,3 +181,21 @@ func TestBadRequests(t *testing.T) {
 		}
 	})
 }
+
+func TestUnreachableModule(t *testing.T) {
+	contracts := acktest.Shared(t, "fixtures/handstack/home/contracts/transact")
+	h := acktest.Start(t, acktest.Options{
+		Modules: []module.Info{transact.Info()},
+		Settings: func(s *config.Settings) {
+			s.Peers = map[string][]string{"dbclient": {"http://127.0.0.1:1"}}
+			setModuleConfig(t, s, "transact", "ContractBasePath", []string{contracts})
+		},
+	})
+	r := execute(t, h, request("HDS", "BOD", "BOD010", "LD01", "Row|Grid", []item{{"Title", ""}}))
+	if *r.Acknowledge != 0 || r.ErrorCode != "TX_TRANSPORT" || !strings.HasPrefix(r.ExceptionText, "AP X-Requested Transfort Error") {
+		t.Fatalf("ack %d code %q text %q", *r.Acknowledge, r.ErrorCode, r.ExceptionText)
+	}
+	if strings.Contains(r.ExceptionText, "127.0.0.1") || strings.Contains(r.ExceptionText, "refused") {
+		t.Errorf("exceptionText leaks connection detail: %q", r.ExceptionText)
+	}
+}
