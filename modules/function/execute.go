@@ -354,6 +354,9 @@ func (m *Module) call(ctx context.Context, req *wire.DynamicRequest, obj *wire.Q
 		return "", &failure{code: CodeTimeout, msg: fmt.Sprintf("TimeoutException - '%d' 실행 시간 초과 (the function was stopped after %v)", c.Timeout.Milliseconds(), c.Timeout)}
 	case errors.Is(err, script.ErrMemory):
 		return "", &failure{code: CodeMemory, msg: prefix + "'the function was stopped: the server's memory limit for functions was exceeded'"}
+	case errors.Is(err, nodeworker.ErrWorkerExited):
+		log.Warn("function crashed its Node.js worker", "err", err)
+		return "", &failure{code: CodeFailed, msg: prefix + "'the Node.js worker exited during the call; it was replaced'"}
 	case errors.Is(err, script.ErrNoResult):
 		return "", &failure{code: CodeFailed, msg: prefix + "'" + err.Error() + "'"}
 	case ctx.Err() != nil:

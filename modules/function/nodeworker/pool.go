@@ -112,6 +112,10 @@ func New(opts Options) (*Pool, error) {
 	}, nil
 }
 
+// ErrWorkerExited is returned when the worker running a call died (the
+// function exited the process, or ran out of memory). The worker is replaced.
+var ErrWorkerExited = errors.New("the Node.js worker exited during the call")
+
 // ErrClosed is returned by Run after Close.
 var ErrClosed = errors.New("nodeworker: pool closed")
 

@@ -256,7 +256,7 @@ func (w *worker) run(ctx context.Context, c Call) (string, error) {
 		}
 		if err := w.send(m); err != nil {
 			w.kill()
-			return "", fmt.Errorf("the Node.js worker is gone: %s", w.lastErr())
+			return "", fmt.Errorf("%w: %s", ErrWorkerExited, w.lastErr())
 		}
 		d, err := w.await(ctx, id)
 		if err != nil {
@@ -291,7 +291,7 @@ func (w *worker) await(ctx context.Context, id int64) (message, error) {
 			}
 			return d, nil
 		case <-w.exited:
-			return message{}, fmt.Errorf("the Node.js worker exited during the call (it is replaced): %s", w.lastErr())
+			return message{}, fmt.Errorf("%w (it is replaced): %s", ErrWorkerExited, w.lastErr())
 		case <-ctx.Done():
 			// Code cannot be interrupted inside node: the worker goes.
 			w.kill()
