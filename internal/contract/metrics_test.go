@@ -92,6 +92,8 @@ func TestRegistryMetrics(t *testing.T) {
 	if got := check("after a broken save", 1, 1, 1, 2, 1)[last]; got != first {
 		t.Fatalf("a failed reload moved the last success time: %v → %v", first, got)
 	}
+	reload(t, s) // reads the broken file again: same bytes, nothing new
+	check("after reloading the unchanged broken file", 1, 1, 1, 2, 1)
 
 	write(t, filepath.Join(root, "c.kv"), "c=3")
 	if _, err := s.Refresh(context.Background(), "c.kv"); err != nil {

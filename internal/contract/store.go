@@ -67,6 +67,9 @@ type unit[T any] struct {
 	entries []T
 	ver     uint64     // changes whenever entries do; 0 when there never were any
 	err     *FileError // read or parse error; entries are then the last good ones
+	// readFailed says err is a read error: the file sums are then not what
+	// the entries came from.
+	readFailed bool
 }
 
 // Store loads, watches and serves one Kind of contract.
@@ -338,9 +341,10 @@ type job[T any] struct {
 type jobResult[T any] struct {
 	states    map[string]fileState // files read (or failed to read)
 	present   []string             // files that exist, sorted
-	unchanged bool                 // same files, same content, no error before
+	unchanged bool                 // same files and content as last time, or the same read error
 	entries   []T
 	err       *FileError
+	readFail  bool
 }
 
 // plan compares what observe saw with what the store knows and returns the
@@ -431,10 +435,13 @@ func (s *Store[T]) run(j job[T]) jobResult[T] {
 		return res
 	}
 	if readErr != nil {
-		res.err = readErr
+		res.err, res.readFail = readErr, true
+		res.unchanged = j.prev != nil && j.prev.readFailed && *j.prev.err == *readErr
 		return res
 	}
-	if j.prev != nil && j.prev.err == nil && slices.Equal(j.prev.files, res.present) {
+	// The same bytes parse the same way (a broken file included), so they
+	// are not parsed again.
+	if j.prev != nil && !j.prev.readFailed && slices.Equal(j.prev.files, res.present) {
 		same := true
 		for _, rel := range res.present {
 			if old := s.files[fileKey{j.key.root, rel}]; old == nil || old.sum != res.states[rel].sum {
@@ -475,7 +482,7 @@ func (s *Store[T]) apply(j job[T], r jobResult[T]) bool {
 	case r.unchanged:
 		return false
 	}
-	u := &unit[T]{files: r.present, err: r.err}
+	u := &unit[T]{files: r.present, err: r.err, readFailed: r.readFail}
 	if r.err == nil {
 		s.lastVer++
 		u.entries, u.ver = r.entries, s.lastVer

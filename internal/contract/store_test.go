@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -423,11 +425,23 @@ func TestUnreadableFileAndDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Chmod(filepath.Join(root, "d"), 0o755) })
+	reg := contract.NewRegistry(contract.Options{})
+	if err := reg.Register(s); err != nil {
+		t.Fatal(err)
+	}
+	prom := prometheus.NewPedanticRegistry()
+	prom.MustRegister(reg.Collector())
 	rep := reload(t, s)
 	wantValue(t, s, "a", "1")
 	wantValue(t, s, "b", "1") // what the unreadable directory held is kept
 	if len(rep.Failed) != 2 || !strings.Contains(rep.Failed[0].Message, "permission denied") {
 		t.Fatalf("failed = %+v", rep.Failed)
+	}
+	// The same errors again are not another failed reload.
+	reload(t, s)
+	const failures = "ack_contract_reloads_total{kind=test.kv,result=failure}"
+	if got := gather(t, prom)[failures]; got != 1 {
+		t.Fatalf("%s = %v, want 1", failures, got)
 	}
 	if err := os.Chmod(filepath.Join(root, "a.kv"), 0o644); err != nil {
 		t.Fatal(err)
