@@ -34,6 +34,12 @@ func (b *bridge) Invoke(ctx context.Context, op string, arg json.RawMessage) (js
 			return nil, fmt.Errorf("syn.$d.execute: bad arguments: %v", err)
 		}
 		return b.dbExecute(ctx, a)
+	case "transact.execute":
+		var d directObject
+		if err := json.Unmarshal(arg, &d); err != nil {
+			return nil, fmt.Errorf("syn.$w.transactionDirect: bad arguments: %v", err)
+		}
+		return b.transact(ctx, d)
 	}
 	return nil, fmt.Errorf("unknown operation %q", op)
 }
@@ -84,4 +90,62 @@ func (b *bridge) dbExecute(ctx context.Context, a executeArg) (json.RawMessage, 
 		tables = append(tables, e.Value)
 	}
 	return json.Marshal(tables)
+}
+
+// directObject is the argument of syn.$w.transactionDirect.
+type directObject struct {
+	ProgramID        string `json:"programID"`
+	BusinessID       string `json:"businessID"`
+	TransactionID    string `json:"transactionID"`
+	FunctionID       string `json:"functionID"`
+	DataMapInterface string `json:"dataMapInterface"`
+	InputObjects     []struct {
+		Prop string          `json:"prop"`
+		Val  json.RawMessage `json:"val"`
+	} `json:"inputObjects"`
+}
+
+// transact runs a transaction of the function's own application through the
+// co-located transact module, as a trusted in-process caller.
+func (b *bridge) transact(ctx context.Context, d directObject) (json.RawMessage, error) {
+	t, err := b.m.transact()
+	if err != nil {
+		return nil, fmt.Errorf("syn.$w.transactionDirect: %v", err)
+	}
+	if d.ProgramID == "" {
+		d.ProgramID = b.cmd.ApplicationID
+	}
+	if d.ProgramID != b.cmd.ApplicationID {
+		return nil, fmt.Errorf("syn.$w.transactionDirect: the transaction must belong to application %s", b.cmd.ApplicationID)
+	}
+	if d.DataMapInterface == "" {
+		d.DataMapInterface = "Row|Form"
+	}
+	row := make([]wire.DataMapItem, 0, len(d.InputObjects))
+	for _, in := range d.InputObjects {
+		val := in.Val
+		if len(val) == 0 {
+			val = json.RawMessage("null")
+		}
+		row = append(row, wire.DataMapItem{ID: wire.FlexString(in.Prop), Value: val})
+	}
+	req := &wire.TransactionRequest{
+		AccessToken: wire.FlexString(b.req.AccessToken), Action: "SYN", Kind: "BIZ",
+		LoadOptions: wire.LoadOptions(b.req.LoadOptions), RequestID: wire.FlexString(b.req.RequestID),
+		Version: "001", Environment: wire.FlexString(b.req.Environment),
+		System: wire.System{ProgramID: wire.FlexString(d.ProgramID), ModuleID: "function", PathName: "event"},
+		Transaction: wire.Transaction{
+			GlobalID: wire.FlexString(b.req.GlobalID), BusinessID: wire.FlexString(d.BusinessID),
+			TransactionID: wire.FlexString(d.TransactionID), FunctionID: wire.FlexString(d.FunctionID),
+			SimulationType: "P", ScreenID: wire.FlexString(d.TransactionID), DataFormat: "J", CompressionYN: "N",
+		},
+		PayLoad: wire.PayLoad{Property: json.RawMessage("{}"), DataMapInterface: wire.FlexString(d.DataMapInterface),
+			DataMapCount: []wire.FlexInt{1}, DataMapSet: [][]wire.DataMapItem{row}},
+	}
+	resp, err := t.Transact(ctx, req)
+	if err != nil {
+		b.m.log.Warn("syn.$w.transactionDirect failed", "global_id", b.req.GlobalID, "err", err)
+		return nil, errors.New("syn.$w.transactionDirect: the transact module did not answer")
+	}
+	return json.Marshal(resp)
 }

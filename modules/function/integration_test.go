@@ -71,6 +71,8 @@ func transactHome(t testing.TB, runtime string) string {
 		"contracts/transact/HDS/TST/FNT010.json":              transactContract,
 		"contracts/function/HDS/TST/FNT010/featureMeta.json": strings.Replace(transactFunctionMeta, "%s", runtime, 1),
 		"contracts/function/HDS/TST/FNT010/featureMain.js":   transactFunctionMain,
+		"contracts/function/HDS/TST/FNT020/featureMeta.json": `{"Header":{"ApplicationID":"HDS","ProjectID":"TST","TransactionID":"FNT020","LanguageType":"javascript","Use":true},"Commands":[{"ID":"GF01","Seq":0}]}`,
+		"contracts/function/HDS/TST/FNT020/featureMain.js":   nestedMain,
 	})
 	return home
 }
@@ -107,7 +109,22 @@ func TestThroughTransact(t *testing.T) {
 	if out.Acknowledge != 1 || len(out.Result.DataSet) != 1 || string(out.Result.DataSet[0].Value) != `{"Greeting":"hi ack"}` {
 		t.Fatalf("got %+v", out)
 	}
+
+	// A function runs another transaction in process.
+	resp := execute(t, h, "HDS|TST|FNT020|GF0100", nil)
+	mustOK(t, resp)
+	if want := `[{"ID":"FormData0","Value":{"Ack":1,"Greeting":"hi nested"}}]`; string(resp.ResultJSON) != want {
+		t.Fatalf("transactionDirect: %s", resp.ResultJSON)
+	}
 }
+
+const nestedMain = `module.exports = {
+    GF01: (callback) => {
+        syn.$w.transactionDirect({ businessID: 'TST', transactionID: 'FNT010', functionID: 'GF01', inputObjects: [{ prop: 'Name', val: 'nested' }] }, function (r) {
+            callback(null, { T: [{ Ack: r.acknowledge, Greeting: r.acknowledge === 1 ? r.result.dataSet[0].value.Greeting : r.exceptionText }] });
+        });
+    }
+};`
 
 // needNPM installs is-number@7.0.0 under home/node_modules, or skips.
 func needNPM(t *testing.T, home string) {

@@ -251,6 +251,19 @@
                 return withCallback(invoke('dbclient.execute', { queryID: queryID, parameters: toParameters(parameters) }), callback);
             }
         },
+        $w: {
+            // transactionDirect runs another transaction in this server's
+            // transact module: {programID, businessID, transactionID,
+            // functionID, inputObjects: [{prop, val}], dataMapInterface}. It
+            // resolves to the transaction response; callback(response) is
+            // HandStack's form.
+            transactionDirect: function (directObject, callback) {
+                var p = invoke('transact.execute', directObject || {});
+                if (typeof callback !== 'function') return p;
+                p.then(function (r) { callback(r); }, function (e) { callback({ acknowledge: 0, exceptionText: e && e.message ? e.message : String(e) }); });
+                return undefined;
+            }
+        },
         $s: {
             executeQuery: function () {
                 throw new Error('syn.$s.executeQuery (featureSQL.xml with mybatis) is not supported by ack; run a dbclient statement with syn.$d.execute');
@@ -274,6 +287,7 @@
     root.$date = $date;
     root.$l = syn.$l;
     root.$d = syn.$d;
+    root.$w = syn.$w;
     root.syn = syn;
     return syn;
 })
