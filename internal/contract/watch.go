@@ -101,9 +101,8 @@ func (s *Store[T]) Run(ctx context.Context) error {
 // also attaches roots that appeared and watches directories that were
 // missed; those are returned to be read at the next reload.
 func (s *Store[T]) resync(ctx context.Context, w *watcher) []scope {
-	var appeared []scope
 	if w != nil {
-		appeared = w.attachMissing()
+		w.attachMissing() // before the walk, which then covers what appeared
 	}
 	_, dirs, err := s.reload(ctx, s.wholeRoots(), readChanged)
 	if err != nil {
@@ -115,7 +114,7 @@ func (s *Store[T]) resync(ctx context.Context, w *watcher) []scope {
 	if w == nil {
 		return nil
 	}
-	return append(appeared, w.sync(dirs)...)
+	return w.sync(dirs)
 }
 
 // watcher keeps fsnotify watches on every directory of the roots (fsnotify
@@ -151,9 +150,10 @@ func (w *watcher) handle(ev fsnotify.Event) []scope {
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 		w.removeTree(name)
 	}
-	if ev.Has(fsnotify.Create) && w.tree[filepath.Dir(name)] && !skipped(filepath.Base(name)) {
-		// A directory made or moved in: watch its whole tree now, before the
-		// reload walks it, so that nothing created inside is missed.
+	if (ev.Has(fsnotify.Create) || ev.Has(fsnotify.Chmod)) && !w.tree[name] && w.tree[filepath.Dir(name)] && !skipped(filepath.Base(name)) {
+		// A directory made or moved in (or made readable): watch its whole
+		// tree now, before the reload walks it, so that nothing created
+		// inside is missed.
 		if info, err := os.Lstat(name); err == nil && info.IsDir() {
 			w.addTree(name)
 		}
@@ -192,16 +192,13 @@ func (w *watcher) attach(i int) bool {
 	}
 }
 
-// attachMissing attaches the roots that are not watched and returns those
-// that now are.
-func (w *watcher) attachMissing() []scope {
-	var out []scope
+// attachMissing attaches the roots that are not watched.
+func (w *watcher) attachMissing() {
 	for i, root := range w.roots {
-		if !w.tree[root] && w.attach(i) {
-			out = append(out, scope{root: i})
+		if !w.tree[root] {
+			w.attach(i)
 		}
 	}
-	return out
 }
 
 func (w *watcher) setAnchor(i int, dir string) {
