@@ -348,3 +348,16 @@ func grep(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestPathsMatchWithoutCase(t *testing.T) {
+	home := t.TempDir()
+	write(t, filepath.Join(home, "contracts", "alpha", "Key.txt"), "value")
+	h := acktest.Start(t, acktest.Options{Home: home, Modules: []module.Info{newInfo("alpha", nil, &journal{})}})
+	resp := h.Get(t, "/ALPHA/Note/Key")
+	if got := body(t, resp); resp.StatusCode != 200 || got != "value" {
+		t.Fatalf("/ALPHA/Note/Key = %d %q; the path value must keep its case", resp.StatusCode, got)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("security headers missing: %v", resp.Header)
+	}
+}

@@ -48,7 +48,74 @@ func (h *Host) buildHandler() (http.Handler, error) {
 			}
 		}
 	}
-	return h.observe(h.recoverer(h.drain(mux))), nil
+	return h.observe(h.recoverer(h.drain(secure(caseInsensitive(mux))))), nil
+}
+
+// secure adds the security headers HandStack sends on every response.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// caseInsensitive matches paths without regard to case, as HandStack's
+// routing does (/Transact/API/Transaction/Execute): a path that matches no
+// specific route (none, or only wwwroot's catch-all "/") is matched again in
+// lower case; the literal segments of the route found are then written in
+// lower case while wildcard segments keep their original case.
+func caseInsensitive(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); isCatchAll(pattern) {
+			if lower := strings.ToLower(r.URL.Path); lower != r.URL.Path {
+				r2 := r.Clone(r.Context())
+				r2.URL.Path, r2.URL.RawPath = lower, ""
+				if _, p := mux.Handler(r2); !isCatchAll(p) {
+					r2.URL.Path = literalsLower(p, r.URL.Path)
+					mux.ServeHTTP(w, r2)
+					r.Pattern = r2.Pattern // for the metrics label
+					return
+				}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// literalsLower lower-cases the segments of path that are literal in
+// pattern and keeps the case of those that match a wildcard.
+func literalsLower(pattern, path string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	if i := strings.IndexByte(pattern, '/'); i > 0 {
+		pattern = pattern[i:] // drop a host
+	}
+	pat := strings.Split(pattern, "/")
+	segs := strings.Split(path, "/")
+	for i := range segs {
+		if i >= len(pat) {
+			break
+		}
+		p := pat[i]
+		if strings.HasPrefix(p, "{") {
+			if strings.HasSuffix(p, "...}") {
+				break // the rest is one wildcard value
+			}
+			continue
+		}
+		segs[i] = strings.ToLower(segs[i])
+	}
+	return strings.Join(segs, "/")
+}
+
+// isCatchAll reports whether pattern matches any path (or nothing matched).
+func isCatchAll(pattern string) bool {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	return pattern == "" || pattern == "/"
 }
 
 // checkRoutePrefix keeps each module under /<id>/; wwwroot owns the rest.

@@ -169,16 +169,15 @@ func (m *Module) staticCacheControl() string {
 	return "no-cache"
 }
 
-// securityHeaders adds HandStack's default security headers (without
-// replacing what the host may have set), and the configured CSP on HTML.
+// securityHeaders adds the frame policy and, on HTML, the configured CSP
+// (without replacing what a handler set). The host adds nosniff and
+// Referrer-Policy to every response.
 func (m *Module) securityHeaders(h http.Header, ctype string) {
 	setDefault := func(k, v string) {
 		if h.Get(k) == "" {
 			h.Set(k, v)
 		}
 	}
-	setDefault("X-Content-Type-Options", "nosniff")
-	setDefault("Referrer-Policy", "no-referrer")
 	if m.cfg.XFrameOptions != "ALLOW" {
 		setDefault("X-Frame-Options", m.cfg.XFrameOptions)
 	}
