@@ -4,6 +4,7 @@ package all
 import (
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/modules/dbclient"
+	"github.com/ack-dev/ack/modules/function"
 	"github.com/ack-dev/ack/modules/logger"
 	"github.com/ack-dev/ack/modules/repository"
 	"github.com/ack-dev/ack/modules/transact"
@@ -16,6 +17,7 @@ func Standard() []module.Info {
 		wwwroot.Info(),
 		transact.Info(),
 		dbclient.Info(),
+		function.Info(),
 		repository.Info(),
 		logger.Info(),
 	}
