@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -218,7 +219,7 @@ func cleanRel(rel string) (string, error) {
 			return "", fmt.Errorf("path %q leaves the contract root", rel)
 		}
 	}
-	r = filepathClean(r)
+	r = path.Clean(r)
 	if r == "." {
 		return "", nil
 	}
@@ -226,12 +227,6 @@ func cleanRel(rel string) (string, error) {
 		return "", fmt.Errorf("path %q is invalid", rel)
 	}
 	return r, nil
-}
-
-// filepathClean cleans a slash path without giving ".." any meaning (the
-// caller has rejected it).
-func filepathClean(r string) string {
-	return filepath.ToSlash(filepath.Clean(filepath.FromSlash(r)))
 }
 
 func (s *Store[T]) wholeRoots() []scope {
