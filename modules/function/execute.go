@@ -218,20 +218,26 @@ func indexParam(ps []wire.DynamicParameter, name string) int {
 	return -1
 }
 
-// dataContext is the third argument of a function (camelCase, nulls omitted).
-type dataContext struct {
-	AccessToken          string            `json:"accessToken"`
-	LoadOptions          map[string]string `json:"loadOptions,omitempty"`
-	GlobalID             string            `json:"globalID"`
-	Environment          string            `json:"environment"`
-	Platform             string            `json:"platform"`
-	DataProvider         string            `json:"dataProvider,omitempty"`
-	ConnectionString     string            `json:"connectionString,omitempty"`
-	WorkingDirectoryPath string            `json:"workingDirectoryPath,omitempty"`
-	FeatureMeta          featureMeta       `json:"featureMeta"`
-	FunctionHeader       map[string]any    `json:"functionHeader,omitempty"`
-	FileDirectory        string            `json:"fileDirectory"`
-	FeatureSQLPath       string            `json:"featureSQLPath"`
+// requestContext is the part of a function's dataContext (its third
+// argument) that changes with each request (camelCase, as HandStack sends).
+type requestContext struct {
+	AccessToken string            `json:"accessToken"`
+	LoadOptions map[string]string `json:"loadOptions,omitempty"`
+	GlobalID    string            `json:"globalID"`
+	Environment string            `json:"environment"`
+}
+
+// commandContext is the rest of dataContext, the same for every call of a
+// command: encoded once and shared (see script.Call.Context).
+type commandContext struct {
+	Platform             string         `json:"platform"`
+	DataProvider         string         `json:"dataProvider,omitempty"`
+	ConnectionString     string         `json:"connectionString,omitempty"`
+	WorkingDirectoryPath string         `json:"workingDirectoryPath,omitempty"`
+	FeatureMeta          featureMeta    `json:"featureMeta"`
+	FunctionHeader       map[string]any `json:"functionHeader,omitempty"`
+	FileDirectory        string         `json:"fileDirectory"`
+	FeatureSQLPath       string         `json:"featureSQLPath"`
 }
 
 type featureMeta struct {
@@ -261,12 +267,13 @@ type moduleParam struct {
 	Length       int     `json:"length"`
 }
 
-func (m *Module) dataContext(req *wire.DynamicRequest, cmd *Command, file string) dataContext {
-	dc := dataContext{
-		AccessToken: req.AccessToken, LoadOptions: req.LoadOptions, GlobalID: req.GlobalID,
-		Environment: req.Environment, Platform: platform(),
-		FunctionHeader: cmd.Header, FileDirectory: filepath.ToSlash(filepath.Dir(file)),
+// commandContext returns the encoded commandContext of cmd, built on first use.
+func (m *Module) commandContext(cmd *Command) (json.RawMessage, error) {
+	if b, ok := m.contexts.Load(cmd); ok {
+		return b.(json.RawMessage), nil
 	}
+	file := m.file(cmd.Code)
+	dc := commandContext{Platform: platform(), FunctionHeader: cmd.Header, FileDirectory: filepath.ToSlash(filepath.Dir(file))}
 	dsID := cmd.DataSourceID
 	if strings.TrimSpace(dsID) == "" {
 		dsID = m.cfg.DefaultDataSourceID
@@ -297,7 +304,12 @@ func (m *Module) dataContext(req *wire.DynamicRequest, cmd *Command, file string
 		FallbackTransactionCommand: cmd.Fallback, ModuleParameters: params, OutputMetas: cmd.OutputMetas,
 		ModifiedAt: cmd.ModifiedAt,
 	}
-	return dc
+	b, err := json.Marshal(dc)
+	if err != nil {
+		return nil, err
+	}
+	m.contexts.Store(cmd, json.RawMessage(b))
+	return b, nil
 }
 
 func platform() string {
@@ -316,15 +328,19 @@ func (m *Module) call(ctx context.Context, req *wire.DynamicRequest, obj *wire.Q
 	if cmd.Language != langJavaScript {
 		return "", &failure{code: CodeUnsupported, msg: fmt.Sprintf("%s is a %s function: ack runs JavaScript functions only", obj.QueryID, languageName(cmd.Language))}
 	}
-	file := m.file(cmd.Code)
-	args, err := json.Marshal([]any{obj.QueryID, params, m.dataContext(req, cmd, file)})
+	shared, err := m.commandContext(cmd)
+	if err != nil {
+		return "", &failure{code: CodeFailed, msg: "the function context cannot be encoded", err: err}
+	}
+	rc := requestContext{AccessToken: req.AccessToken, LoadOptions: req.LoadOptions, GlobalID: req.GlobalID, Environment: req.Environment}
+	args, err := json.Marshal([]any{obj.QueryID, params, rc})
 	if err != nil {
 		return "", &failure{code: CodeParameter, msg: "the parameters cannot be encoded", err: err}
 	}
 	log := m.log.With("global_id", req.GlobalID, "query_id", obj.QueryID)
 	c := script.Call{
-		Key: cmd.ApplicationID + "|" + cmd.ProjectID + "|" + cmd.TransactionID, Name: file, Export: cmd.ExportName,
-		Args: args, Timeout: m.cfg.timeout(cmd), Log: log, Host: &bridge{m: m, cmd: cmd, req: req},
+		Key: cmd.ApplicationID + "|" + cmd.ProjectID + "|" + cmd.TransactionID, Name: m.file(cmd.Code), Export: cmd.ExportName,
+		Args: args, Context: shared, ContextKey: cmd.Key() + "|" + cmd.Code.Version, Timeout: m.cfg.timeout(cmd), Log: log, Host: &bridge{m: m, cmd: cmd, req: req},
 	}
 	start := time.Now()
 	var text string

@@ -1,6 +1,7 @@
 package function_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -96,3 +97,19 @@ func mustFail(t testing.TB, resp *wire.DynamicResponse, code, text string) {
 		t.Fatalf("got Acknowledge %d, %s %q; want %s containing %q", resp.Acknowledge, resp.ErrorCode, resp.ExceptionText, code, text)
 	}
 }
+
+// probe calls function the way transact does in the same process.
+type probe struct{ exec module.Executor }
+
+func probeInfo(p *probe) module.Info {
+	return module.Info{ID: "probe", Calls: []module.ID{module.Function}, New: func() module.Module { return p }}
+}
+
+func (p *probe) Provision(_ context.Context, h module.Host) error {
+	e, err := h.Peers().Executor(module.Function, "")
+	p.exec = e
+	return err
+}
+func (p *probe) Start(context.Context) error { return nil }
+func (p *probe) Routes() []module.Route      { return nil }
+func (p *probe) Stop(context.Context) error  { return nil }

@@ -37,7 +37,7 @@ module.exports = {
 func TestDatabaseAccess(t *testing.T) {
 	home := t.TempDir()
 	write(t, home, map[string]string{
-		"contracts/dbclient/HDS/TST/FND010.xml":               greetStatement,
+		"contracts/dbclient/HDS/TST/FND010.xml":              greetStatement,
 		"contracts/function/HDS/TST/FND020/featureMeta.json": dbFunctionMeta,
 		"contracts/function/HDS/TST/FND020/featureMain.js":   dbFunctionMain,
 	})
@@ -68,7 +68,7 @@ const transactFunctionMain = `module.exports = { GF01: (callback, moduleID, para
 func transactHome(t testing.TB, runtime string) string {
 	home := t.TempDir()
 	write(t, home, map[string]string{
-		"contracts/transact/HDS/TST/FNT010.json":              transactContract,
+		"contracts/transact/HDS/TST/FNT010.json":             transactContract,
 		"contracts/function/HDS/TST/FNT010/featureMeta.json": strings.Replace(transactFunctionMeta, "%s", runtime, 1),
 		"contracts/function/HDS/TST/FNT010/featureMain.js":   transactFunctionMain,
 		"contracts/function/HDS/TST/FNT020/featureMeta.json": `{"Header":{"ApplicationID":"HDS","ProjectID":"TST","TransactionID":"FNT020","LanguageType":"javascript","Use":true},"Commands":[{"ID":"GF01","Seq":0}]}`,
@@ -166,7 +166,7 @@ func TestNodeRuntime(t *testing.T) {
 	home := t.TempDir()
 	needNPM(t, home)
 	write(t, home, map[string]string{
-		"contracts/dbclient/HDS/TST/FND010.xml":               greetStatement,
+		"contracts/dbclient/HDS/TST/FND010.xml":              greetStatement,
 		"contracts/function/HDS/TST/NOD010/featureMeta.json": nodeMeta,
 		"contracts/function/HDS/TST/NOD010/featureMain.js":   nodeMain,
 	})
@@ -196,5 +196,3 @@ func TestNodeRuntime(t *testing.T) {
 		t.Fatalf("after edit: %s", resp.ResultJSON)
 	}
 }
-
-

@@ -45,7 +45,8 @@ type Module struct {
 	db      module.Executor  // nil when no dbclient is reachable
 	dbErr   error
 
-	files sync.Map // *Code → absolute path of its file
+	files    sync.Map // *Code → absolute path of its file
+	contexts sync.Map // *Command → its encoded commandContext
 }
 
 // Provision reads the settings, registers the contract store and resolves
@@ -82,6 +83,9 @@ func (m *Module) swapped(old, cur *contract.Set[*Command]) {
 	m.engine.NewEpoch()
 	for _, key := range old.Keys() {
 		if prev, _ := old.Get(key); prev != nil {
+			if c, ok := cur.Get(key); !ok || c != prev {
+				m.contexts.Delete(prev)
+			}
 			if c, ok := cur.Get(key); !ok || c.Code != prev.Code {
 				m.files.Delete(prev.Code)
 			}

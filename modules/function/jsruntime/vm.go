@@ -17,6 +17,15 @@ import (
 var (
 	libraryProgram = goja.MustCompile("ack:syn.js", script.Library, false)
 	invokerProgram = goja.MustCompile("ack:invoke.js", script.Invoker, false)
+	// freezeProgram deep-freezes a shared call context, so that one call
+	// cannot change what the next one sees.
+	freezeProgram = goja.MustCompile("ack:freeze.js", `(function freeze(o) {
+	if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+		Object.freeze(o);
+		Object.keys(o).forEach(function (k) { freeze(o[k]); });
+	}
+	return o;
+})`, false)
 	// requireProgram builds require(): 'syn' is ack's library; anything else
 	// is a stub that fails clearly when used, so that a file requiring Node
 	// modules at its top still loads and its other exports still run.
@@ -44,6 +53,8 @@ type vm struct {
 	require goja.Value
 	epoch   uint64
 	modules map[*Program]goja.Value // exports, per program version
+	shared  map[string]*goja.Object // parsed and frozen call contexts, by key
+	freeze  goja.Callable
 	broken  bool
 
 	// The call in progress.
@@ -55,7 +66,7 @@ type vm struct {
 func newVM(epoch uint64, maxStack int) (*vm, error) {
 	rt := goja.New()
 	rt.SetMaxCallStackSize(maxStack)
-	v := &vm{rt: rt, epoch: epoch, modules: map[*Program]goja.Value{}}
+	v := &vm{rt: rt, epoch: epoch, modules: map[*Program]goja.Value{}, shared: map[string]*goja.Object{}}
 
 	host := rt.NewObject()
 	if err := host.Set("log", v.hostLog); err != nil {
@@ -86,6 +97,9 @@ func newVM(epoch uint64, maxStack int) (*vm, error) {
 		return nil, errors.New("jsruntime: JSON.parse is missing")
 	}
 	v.parse = parse
+	if v.freeze, err = v.callable(freezeProgram); err != nil {
+		return nil, err
+	}
 	v.timers.install(rt)
 	return v, nil
 }
@@ -106,6 +120,7 @@ func (v *vm) callable(p *goja.Program) (goja.Callable, error) {
 func (v *vm) reset(epoch uint64) {
 	v.epoch = epoch
 	clear(v.modules)
+	clear(v.shared)
 }
 
 // load returns the exports of prog, instantiating the module on first use in
@@ -149,9 +164,9 @@ func (v *vm) call(ctx context.Context, prog *Program, call script.Call) (string,
 	if err != nil {
 		return "", errorFor(ctx, v.scriptError(err))
 	}
-	args, err := v.parse(goja.Undefined(), v.rt.ToValue(string(call.Args)))
+	args, err := v.arguments(call)
 	if err != nil {
-		return "", fmt.Errorf("jsruntime: arguments: %w", err)
+		return "", err
 	}
 	var (
 		done   bool
@@ -193,6 +208,43 @@ func (v *vm) call(ctx context.Context, prog *Program, call script.Call) (string,
 		return "", failed
 	}
 	return result, nil
+}
+
+// arguments parses call.Args and adds the shared context's properties to
+// its dataContext.
+func (v *vm) arguments(call script.Call) (goja.Value, error) {
+	args, err := v.parse(goja.Undefined(), v.rt.ToValue(string(call.Args)))
+	if err != nil {
+		return nil, fmt.Errorf("jsruntime: arguments: %w", err)
+	}
+	if len(call.Context) == 0 {
+		return args, nil
+	}
+	shared, ok := v.shared[call.ContextKey]
+	if !ok {
+		val, err := v.parse(goja.Undefined(), v.rt.ToValue(string(call.Context)))
+		if err != nil {
+			return nil, fmt.Errorf("jsruntime: context: %w", err)
+		}
+		if _, err := v.freeze(goja.Undefined(), val); err != nil {
+			return nil, fmt.Errorf("jsruntime: context: %w", err)
+		}
+		shared = val.ToObject(v.rt)
+		if call.ContextKey != "" {
+			v.shared[call.ContextKey] = shared
+		}
+	}
+	dc := args.ToObject(v.rt).Get("2")
+	if dc == nil || goja.IsUndefined(dc) || goja.IsNull(dc) {
+		return nil, errors.New("jsruntime: arguments: no dataContext")
+	}
+	obj := dc.ToObject(v.rt)
+	for _, k := range shared.Keys() {
+		if err := obj.Set(k, shared.Get(k)); err != nil {
+			return nil, err
+		}
+	}
+	return args, nil
 }
 
 // scriptError turns a goja exception into a *script.Error; interrupts and

@@ -30,6 +30,7 @@ type message struct {
 	Source  *string         `json:"source,omitempty"`
 	Export  string          `json:"export,omitempty"`
 	Args    json.RawMessage `json:"args,omitempty"`
+	Context json.RawMessage `json:"context,omitempty"`
 	Op      string          `json:"op,omitempty"`
 	Arg     string          `json:"arg,omitempty"`
 	Level   string          `json:"level,omitempty"`
@@ -250,7 +251,7 @@ func (w *worker) run(ctx context.Context, c Call) (string, error) {
 		w.mu.Unlock()
 	}()
 	for {
-		m := message{T: "call", ID: id, Key: c.Key, Version: c.Version, File: c.Name, Export: c.Export, Args: c.Args}
+		m := message{T: "call", ID: id, Key: c.Key, Version: c.Version, File: c.Name, Export: c.Export, Args: c.Args, Context: c.Context}
 		if withSource {
 			m.Source = &c.Source
 		}

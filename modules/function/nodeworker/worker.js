@@ -70,6 +70,7 @@ function call(msg) {
         }
         modules.set(msg.key, entry);
     }
+    if (msg.context && msg.args && msg.args[2]) Object.assign(msg.args[2], msg.context);
     invoke(entry.exports, msg.export, msg.args, (error, stack, result) => finish(msg.id, error, stack, result));
 }
 

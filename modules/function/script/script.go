@@ -43,6 +43,12 @@ type Call struct {
 	Export string
 	// Args is the JSON array [moduleID, parameters, dataContext].
 	Args json.RawMessage
+	// Context, when set, is a JSON object whose properties are added to
+	// dataContext (Args[2]): the part that is the same for every call of a
+	// command. A runtime may parse it once per ContextKey and share it,
+	// frozen, between calls.
+	Context    json.RawMessage
+	ContextKey string
 	// Timeout bounds the call; zero means none beyond ctx.
 	Timeout time.Duration
 	// Log receives console.* and syn.$l output, tagged with the GlobalID.
