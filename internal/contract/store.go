@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -446,6 +447,16 @@ func (s *Store[T]) run(j job[T]) jobResult[T] {
 		}
 		if same {
 			res.unchanged = true
+			return res
+		}
+	}
+	// A file is empty for a moment while a writer truncates and rewrites it
+	// in place; its last good version keeps serving until the content lands.
+	// Deleting the file is how contracts are removed.
+	for _, rel := range res.present {
+		if len(bytes.TrimSpace(data[rel])) == 0 {
+			res.err = &FileError{Kind: s.kind.Name, Path: s.abs(fileKey{j.key.root, rel}),
+				Message: "empty file (still being written?); delete the file to remove its contracts"}
 			return res
 		}
 	}

@@ -536,3 +536,24 @@ func incrementalMatchesFreshLoad(t *testing.T, nkeys int, seed uint64) {
 		}
 	}
 }
+
+func TestEmptyFileKeepsLastGoodVersion(t *testing.T) {
+	root := t.TempDir()
+	a := filepath.Join(root, "a.kv")
+	write(t, a, "a=1\n")
+	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
+	reload(t, s)
+	write(t, a, "")
+	rep := reload(t, s)
+	wantValue(t, s, "a", "1")
+	if len(rep.Failed) != 1 || !strings.Contains(rep.Failed[0].Message, "empty file") {
+		t.Fatalf("an empty file must be reported and keep its entries: %+v", rep.Failed)
+	}
+	if err := os.Remove(a); err != nil {
+		t.Fatal(err)
+	}
+	reload(t, s)
+	if s.Load().Len() != 0 || len(errorsOf(s)) != 0 {
+		t.Fatalf("after delete: len %d, errors %+v", s.Load().Len(), errorsOf(s))
+	}
+}
