@@ -136,12 +136,9 @@ func (h *Host) Provision(ctx context.Context) error {
 		}
 	}
 	for _, c := range h.contracts.Handles() {
-		rep, err := c.Reload(ctx)
-		if err != nil {
+		if _, err := c.Reload(ctx); err != nil {
 			return fmt.Errorf("load %s contracts: %w", c.Name(), err)
 		}
-		st := c.Status()
-		h.log.Info("contracts loaded", "kind", c.Name(), "entries", st.Entries, "failed", len(rep.Failed), "roots", st.Roots)
 	}
 	return nil
 }
