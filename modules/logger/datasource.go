@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -106,11 +107,14 @@ func postgresDSN(conn string) (string, error) {
 		}
 		return ""
 	}
-	host := first("host", "server", "datasource")
+	host := strings.Trim(first("host", "server", "datasource"), "[]")
 	if host == "" {
 		return "", errors.New("PostgreSQL connection string names no Host")
 	}
 	if port := first("port"); port != "" {
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return "", fmt.Errorf("PostgreSQL connection string: Port %q is not a port number", port)
+		}
 		host = net.JoinHostPort(host, port)
 	}
 	u := url.URL{Scheme: "postgres", Host: host, Path: "/" + first("database", "initialcatalog", "db")}
@@ -132,5 +136,10 @@ func postgresDSN(conn string) (string, error) {
 		q.Set("search_path", v)
 	}
 	u.RawQuery = q.Encode()
+	// The text goes to pgx, which parses it back: refuse what it could not.
+	// (The parse error would quote the password, so it is not wrapped.)
+	if _, err := url.Parse(u.String()); err != nil {
+		return "", errors.New("PostgreSQL connection string: Host or Database is not valid in a URL")
+	}
 	return u.String(), nil
 }
