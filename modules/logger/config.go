@@ -16,6 +16,13 @@ type Config struct {
 	// ApplicationID "*" replaces the default store, which takes every
 	// ApplicationID without an entry of its own.
 	DataSource []DataSource
+	// AuthorizationKey, sent in the AuthorizationKey header, opens the list
+	// and detail routes to callers that are not on loopback (HandStack
+	// parsed it and never checked it). Default: none, loopback only.
+	AuthorizationKey string
+	// RequireKeyForInsert applies the same rule to insert (ack only).
+	// Default: false, insert is open as in HandStack.
+	RequireKeyForInsert bool
 }
 
 // DataSource is one HandStack logger data source.

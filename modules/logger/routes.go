@@ -2,11 +2,13 @@ package logger
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,6 +27,25 @@ const (
 	maxListLimit     = 1000
 )
 
+// authorizationHeader is HandStack's inter-module key header.
+const authorizationHeader = "AuthorizationKey"
+
+// authorize lets a loopback caller through, and any caller that sends the
+// configured AuthorizationKey. Logs hold whole requests and responses.
+func (m *Module) authorize(r *http.Request) error {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	key := m.cfg.AuthorizationKey
+	if key != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(authorizationHeader)), []byte(key)) == 1 {
+		return nil
+	}
+	return module.Errorf(http.StatusForbidden, "logger.forbidden",
+		"this route needs a loopback caller or the AuthorizationKey header", nil)
+}
+
 func badRequest(code, format string, args ...any) error {
 	return module.Errorf(http.StatusBadRequest, code, fmt.Sprintf(format, args...), nil)
 }
@@ -33,6 +54,11 @@ func badRequest(code, format string, args ...any) error {
 // or form) or a JSON array of them (ack's shipper). It answers 200 with an
 // empty body once the records are stored, and 503 when they could not be.
 func (m *Module) handleInsert(w http.ResponseWriter, r *http.Request) error {
+	if m.cfg.RequireKeyForInsert {
+		if err := m.authorize(r); err != nil {
+			return err
+		}
+	}
 	msgs, err := readInsert(w, r)
 	if err != nil {
 		return err
@@ -127,6 +153,9 @@ func (q query) get(keys ...string) string {
 // handleList answers GET /logger/api/log/list: rows of one ApplicationID,
 // newest first, filtered and paged (see docs/logger.md).
 func (m *Module) handleList(w http.ResponseWriter, r *http.Request) error {
+	if err := m.authorize(r); err != nil {
+		return err
+	}
 	lq, err := parseList(newQuery(r))
 	if err != nil {
 		return err
@@ -205,6 +234,9 @@ func parseList(q query) (listQuery, error) {
 // handleDetail answers GET /logger/api/log/detail with the Message and
 // Properties of one record, as a one-element array ([] when not found).
 func (m *Module) handleDetail(w http.ResponseWriter, r *http.Request) error {
+	if err := m.authorize(r); err != nil {
+		return err
+	}
 	q := newQuery(r)
 	appID, no := q.get("applicationID"), q.get("logNo")
 	if appID == "" || no == "" {
