@@ -128,6 +128,16 @@ func TestLiveContracts(t *testing.T) {
 	if got := version(t, p.URL); got != "v1" {
 		t.Fatalf("first answer = %q, want v1", got)
 	}
+	// One access-log line per request, carrying the transaction's GlobalID.
+	acktest.Eventually(t, 5*time.Second, "the access-log line with the GlobalID", func() bool {
+		for _, line := range strings.Split(p.Output(), "\n") {
+			if strings.Contains(line, "msg=request") && strings.Contains(line, "path=/transact/api/transaction/execute") &&
+				strings.Contains(line, "status=200") && strings.Contains(line, "global_id=G-TST010GD01") {
+				return true
+			}
+		}
+		return false
+	})
 
 	// An edit is served without a restart.
 	writeFile(t, sqlPath, fmt.Sprintf(sqlContract, "v2"))

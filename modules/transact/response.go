@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ack-dev/ack/internal/httpx"
 	"github.com/ack-dev/ack/internal/wire"
 )
 
@@ -86,7 +87,10 @@ func (m *Module) finish(ctx context.Context, r *run, err *txError) {
 		resp.Message.MainText = successText
 		resp.ResponseID = m.cfg.SystemID + m.cfg.HostName + resp.Environment + now.Format("20060102150405")
 		m.metrics.observe(r, "ok", now)
-		m.log.LogAttrs(ctx, slog.LevelInfo, "transaction", attrs...)
+		// A success adds to the request's access-log line instead of a line of its own.
+		for _, a := range attrs[:2] {
+			httpx.Annotate(ctx, a.Key, a.Value.String())
+		}
 		return
 	}
 	// A failure answers the empty result, whatever was shaped before it.
