@@ -16,7 +16,7 @@ import (
 	"github.com/ack-dev/ack/internal/module"
 )
 
-// checked is a module with one contract kind: *.cfg files that must not be empty.
+// checked is a module with one contract kind: *.cfg files that must not start with "!".
 type checked struct{}
 
 func (checked) Provision(ctx context.Context, h module.Host) error {
@@ -32,8 +32,8 @@ func (checked) Provision(ctx context.Context, h module.Host) error {
 			if err != nil {
 				return nil, err
 			}
-			if len(bytes.TrimSpace(b)) == 0 {
-				return nil, &contract.ParseError{Path: rel, Line: 1, Err: errors.New("empty contract")}
+			if bytes.HasPrefix(b, []byte("!")) {
+				return nil, &contract.ParseError{Path: rel, Line: 1, Err: errors.New("bad contract")}
 			}
 			return []string{rel}, nil
 		},
@@ -120,11 +120,11 @@ func TestCheck(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "settings: warning: implicit data source") || !strings.HasSuffix(out, "ok\n") {
 		t.Fatalf("clean home: %d %q", code, out)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bad.cfg"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "bad.cfg"), []byte("!"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ = run(t, "check", "--home="+home)
-	want := filepath.Join(dir, "bad.cfg") + ":1: empty contract"
+	want := filepath.Join(dir, "bad.cfg") + ":1: bad contract"
 	if code == 0 || !strings.Contains(out, want) || !strings.Contains(out, "1 error(s)") {
 		t.Fatalf("broken home: %d %q, want %q", code, out, want)
 	}
