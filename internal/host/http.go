@@ -118,9 +118,10 @@ func isCatchAll(pattern string) bool {
 	return pattern == "" || pattern == "/"
 }
 
-// checkRoutePrefix keeps each module under /<id>/; wwwroot owns the rest.
+// checkRoutePrefix keeps each module under /<id>/; wwwroot, or the edge in
+// front of a split layout, owns the rest.
 func checkRoutePrefix(id module.ID, pattern string) error {
-	if id == module.WWWRoot {
+	if id == module.WWWRoot || id == module.Edge {
 		return nil
 	}
 	path := pattern

@@ -43,6 +43,7 @@ const (
 	Function   ID = "function"
 	Repository ID = "repository"
 	Logger     ID = "logger"
+	Edge       ID = "edge"
 )
 
 // Info describes a module to the host.
