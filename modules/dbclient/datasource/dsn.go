@@ -99,6 +99,8 @@ type Target struct {
 	DSN    string
 	// Path is the database file for SQLite ("" otherwise).
 	Path string
+	// BusyTimeout is how long an SQLite connection waits for a lock.
+	BusyTimeout time.Duration
 }
 
 // Translate converts an ADO.NET connection string for provider p. baseDir is
@@ -185,7 +187,7 @@ func sqliteTarget(kv map[string]string, baseDir string) (Target, error) {
 	// Writers take the lock at BEGIN, so two transactions never deadlock on
 	// a read-to-write upgrade; busy_timeout then queues them.
 	q.Set("_txlock", "immediate")
-	return Target{Driver: "sqlite", DSN: "file:" + path + "?" + q.Encode(), Path: path}, nil
+	return Target{Driver: "sqlite", DSN: "file:" + path + "?" + q.Encode(), Path: path, BusyTimeout: time.Duration(busy) * time.Millisecond}, nil
 }
 
 func isTrue(s string) bool {

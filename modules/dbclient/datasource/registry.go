@@ -201,7 +201,7 @@ func (r *Registry) DB(src *Source) (*sql.DB, error) {
 			return nil, fmt.Errorf("data source %s: %w", src.Name(), err)
 		}
 	}
-	db, err := sql.Open(src.Target.Driver, src.Target.DSN)
+	db, err := open(src.Target)
 	if err != nil {
 		return nil, fmt.Errorf("data source %s: %w", src.Name(), err)
 	}
@@ -215,6 +215,17 @@ func (r *Registry) DB(src *Source) (*sql.DB, error) {
 	db.SetConnMaxIdleTime(r.pool.ConnMaxIdleTime)
 	r.dbs[src.Target] = db
 	return db, nil
+}
+
+func open(t Target) (*sql.DB, error) {
+	if t.Driver != "sqlite" {
+		return sql.Open(t.Driver, t.DSN)
+	}
+	c, err := newSQLiteConnector(t)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
 
 // Ping checks that src answers.
