@@ -268,10 +268,16 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 			q.mu.Lock()
 			// The batch is older than anything in ch, and ch older than
-			// anything enqueued from now on: one spill file keeps the order.
-			q.appendLocked(append(batch, q.drain(0)...))
-			q.startSpillingLocked("sink failed: " + err.Error())
-			q.syncLocked()
+			// anything enqueued from now on. If the queue overflowed to disk
+			// while the batch was in flight, both go before those files.
+			older := append(batch, q.drain(0)...)
+			if q.spilling {
+				q.prependLocked(older)
+			} else {
+				q.appendLocked(older)
+				q.startSpillingLocked("sink failed: " + err.Error())
+				q.syncLocked()
+			}
 			q.mu.Unlock()
 		}
 	}
@@ -288,9 +294,20 @@ func (q *Queue) syncLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// The fsync runs outside the lock: Enqueue waits at most for a
+			// buffer write, never for the disk.
 			q.mu.Lock()
-			q.syncLocked()
+			f, err := q.spill.flush()
 			q.mu.Unlock()
+			if err == nil && f != nil {
+				err = f.Sync()
+				if errors.Is(err, os.ErrClosed) {
+					err = nil // closed meanwhile, and synced by whoever closed it
+				}
+			}
+			if err != nil {
+				q.o.Logger.Error("log shipping: sync spill file", "err", err)
+			}
 		}
 	}
 }

@@ -374,3 +374,39 @@ func TestHandlerShipsSlogRecords(t *testing.T) {
 		t.Fatalf("error level code %q", got[1].Level)
 	}
 }
+
+// TestSlowThenFailingSinkKeepsOrder: the queue overflows to disk while a
+// batch is in flight, then that batch fails. It must be replayed before the
+// records spilled meanwhile, although they reached the disk first.
+func TestSlowThenFailingSinkKeepsOrder(t *testing.T) {
+	s := &sink{gate: make(chan struct{}), fail: errors.New("down")}
+	dir := t.TempDir()
+	q := newQueue(t, logship.Options{Sink: s.store, SpillDir: dir, QueueSize: 10, BatchSize: 4})
+	start(t, q)
+	q.Enqueue(msg(0))
+	eventually(t, "the first batch in flight", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.calls == 1
+	})
+	const n = 100
+	for i := 1; i < n; i++ {
+		q.Enqueue(msg(i))
+	}
+	if q.Stats().Spilled == 0 {
+		t.Fatal("no overflow while the batch was in flight")
+	}
+	s.mu.Lock()
+	gate := s.gate
+	s.gate = nil // later calls answer at once (with the error)
+	s.mu.Unlock()
+	close(gate) // the batch in flight fails now
+	eventually(t, "retries", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.calls >= 3
+	})
+	s.setFail(nil)
+	eventually(t, "everything delivered", func() bool { return len(s.received()) >= n })
+	assertSequence(t, s.received(), n)
+}

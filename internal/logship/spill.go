@@ -153,6 +153,20 @@ func writeLines(w *bufio.Writer, msgs []wire.LogMessage) error {
 	return nil
 }
 
+// flush writes the tail's buffer to the file and returns the file for an
+// fsync the caller may do without holding the queue's lock (nil when there
+// is nothing to sync).
+func (s *spill) flush() (*os.File, error) {
+	if s.tail == nil || !s.dirty {
+		return nil, nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return nil, fmt.Errorf("logship: flush spill file: %w", err)
+	}
+	s.dirty = false
+	return s.tail, nil
+}
+
 // sync flushes the tail's buffer and fsyncs it.
 func (s *spill) sync() error {
 	if s.tail == nil || !s.dirty {
@@ -173,7 +187,11 @@ func (s *spill) closeTail() error {
 	if s.tail == nil {
 		return nil
 	}
-	err := s.sync()
+	// Always fsync: a flush may have been synced outside the lock, or not yet.
+	_, err := s.flush()
+	if err == nil {
+		err = s.tail.Sync()
+	}
 	if cerr := s.tail.Close(); err == nil {
 		err = cerr
 	}
