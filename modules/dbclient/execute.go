@@ -75,7 +75,7 @@ func (m *Module) execute(ctx context.Context, req *wire.DynamicRequest) (*wire.D
 		}
 		jobs[i] = job{obj: obj, st: st, src: src}
 	}
-	ex := &execution{m: m, req: req, conns: map[datasource.Target]*sql.Conn{}, bases: map[int][]namedValue{}, out: &output{}}
+	ex := &execution{m: m, req: req, conns: map[datasource.Target]*sql.Conn{}, bases: map[int][]namedValue{}, out: newOutput()}
 	defer ex.close()
 	if req.IsTransaction {
 		if f := ex.begin(ctx, jobs[0]); f != nil {
@@ -124,6 +124,7 @@ func (ex *execution) close() {
 	for _, c := range ex.conns {
 		c.Close()
 	}
+	ex.out.release()
 }
 
 func (ex *execution) begin(ctx context.Context, first job) *failure {

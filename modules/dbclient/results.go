@@ -1,7 +1,6 @@
 package dbclient
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -9,8 +8,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ack-dev/ack/internal/jsonenc"
 	"github.com/ack-dev/ack/internal/wire"
 )
 
@@ -119,11 +120,20 @@ func readRows(rows *sql.Rows, types []*sql.ColumnType) (resultSet, error) {
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
+	// Rows are cut from blocks that double up to 128 rows, so that a large
+	// result costs few allocations and a one-row result no waste.
+	var block []any
+	blockRows := 2
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return rs, err
 		}
-		row := make([]any, len(raw))
+		if len(block) < len(raw) {
+			block = make([]any, blockRows*len(raw))
+			blockRows = min(2*blockRows, 128)
+		}
+		row := block[:len(raw):len(raw)]
+		block = block[len(raw):]
 		for i, v := range raw {
 			row[i] = jsonValue(rs.cols[i].family, v)
 		}
@@ -179,17 +189,30 @@ func jsonValue(f family, v any) any {
 		return x
 	case float32:
 		return jsonValue(f, float64(x))
-	case int8, int16, int32, int, uint8, uint16, uint32:
-		n, _ := strconv.ParseInt(fmt.Sprint(x), 10, 64)
-		return jsonValue(f, n)
-	case uint64, uint:
-		return json.Number(fmt.Sprint(x)) // may exceed int64
+	case int8:
+		return jsonValue(f, int64(x))
+	case int16:
+		return jsonValue(f, int64(x))
+	case int32:
+		return jsonValue(f, int64(x))
+	case int:
+		return jsonValue(f, int64(x))
+	case uint8:
+		return jsonValue(f, int64(x))
+	case uint16:
+		return jsonValue(f, int64(x))
+	case uint32:
+		return jsonValue(f, int64(x))
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10)) // may exceed int64
+	case uint:
+		return json.Number(strconv.FormatUint(uint64(x), 10))
 	case time.Time:
 		return formatTime(f, x)
 	case string:
 		switch f {
 		case famInteger, famDecimal, famFloat:
-			if isJSONNumber(x) {
+			if jsonenc.ValidNumber(x) {
 				return json.Number(x)
 			}
 		case famBool:
@@ -227,14 +250,6 @@ func formatTime(f family, t time.Time) string {
 	return t.Format("2006-01-02T15:04:05.9999999")
 }
 
-func isJSONNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil && !strings.ContainsAny(s, " \t\n\"")
-}
-
 // meta is HandStack's ResultMeta entry: "Col:type;..." with string columns
 // as "Col:string|length;".
 func (rs resultSet) meta() string {
@@ -263,63 +278,103 @@ func (rs resultSet) meta() string {
 	return b.String()
 }
 
-// writeRow writes one row as a JSON object in column order; a repeated
-// column name keeps its first value, as HandStack does.
-func writeRow(b *bytes.Buffer, cols []column, row []any) error {
-	b.WriteByte('{')
+// rowWriter writes the rows of one result set as JSON objects in column
+// order, with each key encoded once; a repeated column name keeps its first
+// value, as HandStack does.
+type rowWriter struct {
+	keys [][]byte // `"name":` (after a comma but for the first); nil for a repeated name
+}
+
+func newRowWriter(cols []column) rowWriter {
+	keys := make([][]byte, len(cols))
 	seen := make(map[string]bool, len(cols))
-	first := true
 	for i, c := range cols {
 		if seen[c.name] {
 			continue
 		}
+		var k []byte
+		if len(seen) > 0 {
+			k = append(k, ',')
+		}
 		seen[c.name] = true
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		if err := appendJSON(b, c.name); err != nil {
-			return err
-		}
-		b.WriteByte(':')
-		if err := appendJSON(b, row[i]); err != nil {
-			return err
-		}
+		k = jsonenc.String(k, c.name)
+		keys[i] = append(k, ':')
 	}
-	b.WriteByte('}')
-	return nil
+	return rowWriter{keys: keys}
 }
 
-func writeRows(b *bytes.Buffer, cols []column, rows [][]any) error {
-	b.WriteByte('[')
+func (w rowWriter) row(b []byte, row []any) ([]byte, error) {
+	b = append(b, '{')
+	for i, k := range w.keys {
+		if k == nil {
+			continue
+		}
+		b = append(b, k...)
+		var err error
+		if b, err = jsonenc.Value(b, row[i]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func (w rowWriter) rows(b []byte, rows [][]any) ([]byte, error) {
+	b = append(b, '[')
 	for i, row := range rows {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		if err := writeRow(b, cols, row); err != nil {
-			return err
+		var err error
+		if b, err = w.row(b, row); err != nil {
+			return b, err
 		}
 	}
-	b.WriteByte(']')
-	return nil
+	return append(b, ']'), nil
 }
 
-func appendJSON(b *bytes.Buffer, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b.Write(data)
-	return nil
-}
-
-// output collects the ResultJson entries of a request.
+// output collects the ResultJson entries of a request, written straight
+// into one buffer.
 type output struct {
-	index   int // the global result set counter
-	entries []json.RawMessage
+	index   int    // the global result set counter
+	buf     []byte // the ResultJson array so far, without its closing bracket
 	meta    []string
 	addCols []column
 	addRows [][]any
+}
+
+// outputBuffers recycles the buffers that ResultJson arrays are written in;
+// the answer gets an exact-size copy.
+var outputBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledOutput keeps an unusually large answer's buffer out of the pool.
+const maxPooledOutput = 4 << 20
+
+func newOutput() *output {
+	return &output{buf: (*outputBuffers.Get().(*[]byte))[:0]}
+}
+
+// release returns the buffer to the pool; o is not used again.
+func (o *output) release() {
+	if cap(o.buf) <= maxPooledOutput {
+		b := o.buf[:0]
+		outputBuffers.Put(&b)
+	}
+	o.buf = nil
+}
+
+// entry starts the ResultJson entry {"id": prefix+n, "value": ...}.
+func (o *output) entry(prefix string, n int) {
+	if len(o.buf) == 0 {
+		o.buf = append(o.buf, '[')
+	} else {
+		o.buf = append(o.buf, ',')
+	}
+	o.buf = append(o.buf, `{"id":"`...)
+	o.buf = append(o.buf, prefix...)
+	if n >= 0 {
+		o.buf = strconv.AppendInt(o.buf, int64(n), 10)
+	}
+	o.buf = append(o.buf, `","value":`...)
 }
 
 // add emits result set rs of query object obj under the output type that
@@ -331,43 +386,35 @@ func (o *output) add(obj *wire.QueryObject, rs resultSet) error {
 	}
 	i := o.index
 	o.index++
-	var b bytes.Buffer
-	var prefix string
+	var err error
 	switch typ {
 	case wire.FormJSON:
-		prefix = "FormData"
+		o.entry("FormData", i)
 		if len(rs.rows) == 0 {
-			b.WriteString("{}")
-		} else if err := writeRow(&b, rs.cols, rs.rows[0]); err != nil {
-			return err
+			o.buf = append(o.buf, "{}"...)
+		} else {
+			o.buf, err = newRowWriter(rs.cols).row(o.buf, rs.rows[0])
 		}
 	case wire.GridJSON, wire.DataSetJSON:
-		prefix = "GridData"
+		prefix := "GridData"
 		if typ == wire.DataSetJSON {
 			prefix = "DataSetData"
 		}
-		if err := writeRows(&b, rs.cols, rs.rows); err != nil {
-			return err
-		}
+		o.entry(prefix, i)
+		o.buf, err = newRowWriter(rs.cols).rows(o.buf, rs.rows)
 	case wire.ChartJSON:
-		prefix = "ChartData"
-		if err := writeChart(&b, rs); err != nil {
-			return err
-		}
+		o.entry("ChartData", i)
+		o.buf, err = writeChart(o.buf, rs)
 	case wire.AdditionJSON:
 		o.addition(rs)
 		return nil
 	default:
 		return nil // DynamicJson and unknown types are dropped, as in HandStack
 	}
-	entry, err := json.Marshal(struct {
-		ID    string          `json:"id"`
-		Value json.RawMessage `json:"value"`
-	}{fmt.Sprintf("%s%d", prefix, i), b.Bytes()})
 	if err != nil {
 		return err
 	}
-	o.entries = append(o.entries, entry)
+	o.buf = append(o.buf, '}')
 	o.meta = append(o.meta, rs.meta())
 	return nil
 }
@@ -400,52 +447,55 @@ func (o *output) addition(rs resultSet) {
 	}
 }
 
-func writeChart(b *bytes.Buffer, rs resultSet) error {
-	b.WriteByte('[')
+// writeChart writes each row as {"data": [the other columns], "name": the
+// first column as text}.
+func writeChart(b []byte, rs resultSet) ([]byte, error) {
+	b = append(b, '[')
 	for i, row := range rs.rows {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
+		}
+		b = append(b, `{"data":[`...)
+		for k := 1; k < len(row); k++ {
+			if k > 1 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = jsonenc.Value(b, row[k]); err != nil {
+				return b, err
+			}
 		}
 		name := ""
 		if len(row) > 0 && row[0] != nil {
 			name = fmt.Sprint(row[0])
 		}
-		data := []any{}
-		if len(row) > 1 {
-			data = row[1:]
-		}
-		if err := appendJSON(b, map[string]any{"name": name, "data": data}); err != nil {
-			return err
-		}
+		b = append(b, `],"name":`...)
+		b = jsonenc.String(b, name)
+		b = append(b, '}')
 	}
-	b.WriteByte(']')
-	return nil
+	return append(b, ']'), nil
 }
 
-// resultJSON is the ResultJson array.
+// resultJSON is the ResultJson array, in a new slice of its own.
 func (o *output) resultJSON() (json.RawMessage, error) {
-	entries := o.entries
 	if len(o.addRows) > 0 {
-		var b bytes.Buffer
 		// Rows added before a later result set brought new columns are short.
 		rows := make([][]any, len(o.addRows))
 		for i, row := range o.addRows {
 			rows[i] = append(row, make([]any, len(o.addCols)-len(row))...)
 		}
-		if err := writeRows(&b, o.addCols, rows); err != nil {
+		o.entry("AdditionalData", -1)
+		var err error
+		if o.buf, err = newRowWriter(o.addCols).rows(o.buf, rows); err != nil {
 			return nil, err
 		}
-		entry, err := json.Marshal(struct {
-			ID    string          `json:"id"`
-			Value json.RawMessage `json:"value"`
-		}{"AdditionalData", b.Bytes()})
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, entry)
+		o.buf = append(o.buf, '}')
 	}
-	if entries == nil {
-		entries = []json.RawMessage{}
+	if len(o.buf) == 0 {
+		return json.RawMessage("[]"), nil
 	}
-	return json.Marshal(entries)
+	out := make([]byte, len(o.buf)+1)
+	copy(out, o.buf)
+	out[len(o.buf)] = ']'
+	return out, nil
 }
