@@ -159,7 +159,11 @@ func parseRoutes(data []byte) (*Routing, error) {
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, &contract.ParseError{Line: config.JSONErrorLine(clean, err), Err: err}
+		line := config.JSONErrorLine(clean, err)
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && line == 0 {
+			line = lineNear(data, field) // the decoder gives no offset for this one
+		}
+		return nil, &contract.ParseError{Line: line, Err: err}
 	}
 	if dec.More() {
 		return nil, &contract.ParseError{Line: config.LineOf(clean, dec.InputOffset()), Err: errors.New("text after the JSON object")}
