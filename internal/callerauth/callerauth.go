@@ -17,6 +17,10 @@ import (
 // Header carries the AuthorizationKey, as HandStack's modules send it.
 const Header = "AuthorizationKey"
 
+// Refused is HandStack's answer to a refused caller ("required access
+// information missing"), with what ack wants instead.
+const Refused = "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)"
+
 // Addrs matches client addresses against a parsed list of IPs, CIDR
 // prefixes, "localhost" (every loopback address) and, in an allow-list, "*"
 // (every caller). The zero Addrs matches nothing.

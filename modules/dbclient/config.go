@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/modules/dbclient/datasource"
 )
@@ -31,8 +32,9 @@ type Config struct {
 	// AuthorizationKey, when set, is accepted in the AuthorizationKey header
 	// (from loopback also in the query string) of every route. Default: "".
 	AuthorizationKey string
-	// AllowClientIP lists client IPs served without the key; "*" serves
-	// everyone (HandStack's default, not ack's). Default: loopback only.
+	// AllowClientIP lists client IPs and CIDR prefixes ("localhost" for every
+	// loopback address) served without the key; "*" serves everyone
+	// (HandStack's default, not ack's). Default: ["127.0.0.1", "::1"].
 	AllowClientIP []string
 	// IsContractFileWatching turns on hot reload of SQL contracts. Default: true.
 	IsContractFileWatching *bool
@@ -42,6 +44,9 @@ type Config struct {
 	MaxIdleConns int
 	// ConnMaxLifetime (seconds) retires connections. Default: 1800.
 	ConnMaxLifetime int
+
+	// access is AuthorizationKey and AllowClientIP, parsed.
+	access callerauth.Rule
 }
 
 func defaultConfig() Config {
@@ -59,6 +64,10 @@ func loadConfig(h module.Host) (Config, error) {
 	}
 	if c.AllowClientIP == nil {
 		c.AllowClientIP = []string{"127.0.0.1", "::1"}
+	}
+	var err error
+	if c.access, err = callerauth.New(c.AuthorizationKey, c.AllowClientIP); err != nil {
+		return c, err
 	}
 	if c.DefaultCommandTimeout < 0 || *c.MaxCommandTimeout < 0 || c.MaxOpenConns < 0 || c.MaxIdleConns < 0 || c.ConnMaxLifetime < 0 {
 		return c, fmt.Errorf("DefaultCommandTimeout, MaxCommandTimeout, MaxOpenConns, MaxIdleConns and ConnMaxLifetime must not be negative")

@@ -1,16 +1,14 @@
 package dbclient
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
@@ -48,45 +46,10 @@ func query(r *http.Request, key string) string {
 	return ""
 }
 
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
-}
-
-// authorized is HandStack's receiving-side check: the AuthorizationKey
-// (header; from loopback also the query string), or a client IP listed in
-// AllowClientIP ("*" allows everyone).
-func (m *Module) authorized(r *http.Request) bool {
-	ip := clientIP(r)
-	if want := m.cfg.AuthorizationKey; want != "" {
-		got := r.Header.Get("AuthorizationKey")
-		if got == "" && ip.IsLoopback() {
-			got = query(r, "AuthorizationKey")
-		}
-		if got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
-			return true
-		}
-	}
-	for _, a := range m.cfg.AllowClientIP {
-		a = strings.TrimSpace(a)
-		if a == "*" {
-			return true
-		}
-		if p, err := netip.ParseAddr(a); err == nil && p.Unmap() == ip {
-			return true
-		}
-	}
-	return false
-}
-
 func (m *Module) guard(h func(w http.ResponseWriter, r *http.Request) error) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if !m.authorized(r) {
-			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)", nil)
+		if !m.cfg.access.Allows(r) {
+			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, callerauth.Refused, nil)
 		}
 		return h(w, r)
 	}
@@ -100,8 +63,8 @@ func respondJSON(w http.ResponseWriter, v any) error {
 // handleQuery is POST /dbclient/api/query: always HTTP 200 with a
 // DynamicResponse, except for a body that is not JSON (400, as ASP.NET).
 func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
-	if !m.authorized(r) {
-		return respondJSON(w, wire.Fail("", CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)"))
+	if !m.cfg.access.Allows(r) {
+		return respondJSON(w, wire.Fail("", CodeUnauthorized, callerauth.Refused))
 	}
 	var req *wire.DynamicRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
