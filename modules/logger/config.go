@@ -32,13 +32,13 @@ type DataSource struct {
 	TableName string
 	// DataProvider is SQLite or PostgreSQL (HandStack also names SqlServer,
 	// MySQL and Oracle; ack reports them and keeps their records in the
-	// default store).
+	// default store). Empty means SQLite.
 	DataProvider string
 	// RemovePeriod is how many days records are kept; HandStack writes it
 	// negative (-30). 0 means the default, 30.
 	RemovePeriod int
 	// ConnectionString is HandStack's (ADO.NET style) or, for PostgreSQL, a
-	// pgx URL or keyword/value string.
+	// postgres:// URL; dbclient's datasource package translates it.
 	ConnectionString string
 	// IsEncryption is read and ignored, as in HandStack's logger.
 	IsEncryption string

@@ -1,66 +1,28 @@
 package logger
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ack-dev/ack/modules/dbclient/dialect"
 )
 
-func TestSQLitePath(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"URI=file:../sqlite/HDS/logger/transact.db;Journal Mode=Off;BinaryGUID=False;", "../sqlite/HDS/logger/transact.db"},
-		{"Data Source=/var/log/ack.db;Version=3", "/var/log/ack.db"},
-		{"data source = logs.db", "logs.db"},
-		{"uri=file://x.db?mode=rwc", "x.db"},
-		{"file:plain.db", "plain.db"},
-		{"plain.db", "plain.db"},
-	}
-	for _, tc := range cases {
-		got, err := sqlitePath(tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("sqlitePath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"", "Version=3;Journal Mode=Off", "Data Source=:memory:"} {
-		if got, err := sqlitePath(bad); err == nil {
-			t.Errorf("sqlitePath(%q) = %q, want an error", bad, got)
-		}
-	}
-}
-
-func TestPostgresDSN(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"Host=db.local;Port=5433;Database=logs;Username=u;Password=p@ss;SSL Mode=Disable;Pooling=true",
-			"postgres://u:p%40ss@db.local:5433/logs?sslmode=disable"},
-		{"Server=db;User ID=u;Database=logs;", "postgres://u@db/logs"},
-		{"postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/db?sslmode=disable"},
-		{"host=h dbname=db", "host=h dbname=db"},
-	}
-	for _, tc := range cases {
-		got, err := postgresDSN(tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("postgresDSN(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"", "Port=5432;Database=x;"} {
-		if got, err := postgresDSN(bad); err == nil {
-			t.Errorf("postgresDSN(%q) = %q, want an error", bad, got)
-		}
-	}
-}
-
 func TestParseProvider(t *testing.T) {
-	for in, want := range map[string]provider{"SQLite": providerSQLite, "": providerSQLite, "postgresql": providerPostgres} {
+	for in, want := range map[string]dialect.Provider{"SQLite": dialect.SQLite, "": dialect.SQLite, "postgresql": dialect.PostgreSQL} {
 		if got, err := parseProvider(in); err != nil || got != want {
 			t.Errorf("parseProvider(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := parseProvider("MySQL"); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Errorf("MySQL: %v", err)
+	for _, p := range []string{"MySQL", "SqlServer", "Oracle"} {
+		if _, err := parseProvider(p); !errors.Is(err, errUnsupportedProvider) {
+			t.Errorf("%s: %v, want errUnsupportedProvider", p, err)
+		}
 	}
-	if _, err := parseProvider("Access"); err == nil {
-		t.Error("an unknown provider was accepted")
+	if _, err := parseProvider("Access"); err == nil || errors.Is(err, errUnsupportedProvider) {
+		t.Errorf("an unknown provider: %v", err)
 	}
 }
 
@@ -106,27 +68,6 @@ func TestConfigValidate(t *testing.T) {
 	if d := (DataSource{}).keepDays(); d != defaultRemoveDays {
 		t.Errorf("keepDays(0) = %d", d)
 	}
-}
-
-func FuzzConnectionStrings(f *testing.F) {
-	for _, s := range []string{
-		"URI=file:../sqlite/HDS/logger/transact.db;Journal Mode=Off;",
-		"Host=h;Port=1;Database=d;Username=u;Password=p;SSL Mode=Require",
-		"postgres://u@h/d", "=;=;", ";;Host=", "Data Source=?", "Host=[::1];Port=x",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if p, err := sqlitePath(s); err == nil && p == "" {
-			t.Fatalf("sqlitePath(%q) gave an empty path without an error", s)
-		}
-		dsn, err := postgresDSN(s)
-		if err == nil && strings.Contains(s, ";") && !strings.Contains(s, "://") {
-			if _, perr := url.Parse(dsn); perr != nil {
-				t.Fatalf("postgresDSN(%q) = %q, not a URL: %v", s, dsn, perr)
-			}
-		}
-	})
 }
 
 func FuzzParseList(f *testing.F) {

@@ -22,6 +22,8 @@ import (
 
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
+	"github.com/ack-dev/ack/modules/dbclient/datasource"
+	"github.com/ack-dev/ack/modules/dbclient/dialect"
 )
 
 // Info describes the logger module to the host.
@@ -52,9 +54,8 @@ type Module struct {
 // source is a data source resolved at Provision: where and how to connect.
 type source struct {
 	appID    string
-	provider provider
-	dsn      string
-	file     string // SQLite: the database file
+	provider dialect.Provider
+	target   datasource.Target // driver, DSN and, for SQLite, the file
 	table    string
 	keepDays int
 }
@@ -96,7 +97,11 @@ func (m *Module) Provision(_ context.Context, h module.Host) error {
 	}
 	if fallback == nil {
 		file := filepath.Join(h.Paths().Data, "logger", "logger.db")
-		fallback = &source{appID: defaultApplication, provider: providerSQLite, dsn: sqliteDSN(file), file: file,
+		target, err := datasource.Translate(dialect.SQLite, "Data Source="+file, "")
+		if err != nil {
+			return fmt.Errorf("logger: default store: %w", err)
+		}
+		fallback = &source{appID: defaultApplication, provider: dialect.SQLite, target: target,
 			table: defaultTable, keepDays: defaultRemoveDays}
 	}
 	m.srcs = append(m.srcs, *fallback)
@@ -120,21 +125,14 @@ func (m *Module) resolve(ds DataSource) (source, error) {
 	if err != nil {
 		return source{}, err
 	}
-	src := source{appID: ds.ApplicationID, provider: p, table: ds.table(), keepDays: ds.keepDays()}
-	switch p {
-	case providerSQLite:
-		path, err := sqlitePath(ds.ConnectionString)
-		if err != nil {
-			return source{}, err
-		}
-		src.file = m.host.Config().Path("DataSource", path)
-		src.dsn = sqliteDSN(src.file)
-	case providerPostgres:
-		if src.dsn, err = postgresDSN(ds.ConnectionString); err != nil {
-			return source{}, err
-		}
+	target, err := datasource.Translate(p, ds.ConnectionString, m.host.Config().BaseDir("DataSource"))
+	if err != nil {
+		return source{}, err
 	}
-	return src, nil
+	if p == dialect.SQLite && (target.Path == "" || target.Path == ":memory:") {
+		return source{}, errors.New("the logger needs an SQLite file, not an in-memory database")
+	}
+	return source{appID: ds.ApplicationID, provider: p, target: target, table: ds.table(), keepDays: ds.keepDays()}, nil
 }
 
 // Start opens the databases, creates missing tables and starts retention.
@@ -144,7 +142,7 @@ func (m *Module) Start(ctx context.Context) error {
 	m.tables = map[string]*table{}
 	pools := map[string]*sql.DB{}
 	for _, src := range m.srcs {
-		key := string(src.provider) + "\x00" + src.dsn
+		key := src.target.Driver + "\x00" + src.target.DSN
 		db, ok := pools[key]
 		if !ok {
 			var err error
@@ -183,13 +181,12 @@ func (m *Module) Start(ctx context.Context) error {
 }
 
 func openDB(src source) (*sql.DB, error) {
-	d := dialects[src.provider]
-	if src.file != "" {
-		if err := os.MkdirAll(filepath.Dir(src.file), 0o755); err != nil {
-			return nil, fmt.Errorf("create directory for %s: %w", src.file, err)
+	if src.target.Path != "" {
+		if err := os.MkdirAll(filepath.Dir(src.target.Path), 0o755); err != nil {
+			return nil, fmt.Errorf("create directory for %s: %w", src.target.Path, err)
 		}
 	}
-	db, err := sql.Open(d.driver, src.dsn)
+	db, err := sql.Open(src.target.Driver, src.target.DSN)
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/ack-dev/ack/internal/wire"
+	"github.com/ack-dev/ack/modules/dbclient/dialect"
 )
 
-// dialect is what differs between the SQL engines the logger writes to.
-type dialect struct {
-	driver      string
+// sqlDialect is what differs between the SQL engines the logger writes to.
+type sqlDialect struct {
 	placeholder func(n int) string // n is 1-based
 	createTable string             // %[1]s is the table name
 	columns     string             // lists a table's column names; one argument, the table name
@@ -27,9 +27,8 @@ type dialect struct {
 // storedTimeLayout is how SQLite rows hold CreatedAt (UTC), HandStack's layout.
 const storedTimeLayout = "2006-01-02 15:04:05.000"
 
-var dialects = map[provider]*dialect{
-	providerSQLite: {
-		driver:      "sqlite",
+var dialects = map[dialect.Provider]*sqlDialect{
+	dialect.SQLite: {
 		placeholder: func(int) string { return "?" },
 		createTable: `CREATE TABLE IF NOT EXISTS %[1]s (
 	LogNo INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -40,8 +39,7 @@ var dialects = map[provider]*dialect{
 		columns: `SELECT name FROM pragma_table_info(?)`,
 		timeArg: func(t time.Time) any { return t.UTC().Format(storedTimeLayout) },
 	},
-	providerPostgres: {
-		driver:      "pgx",
+	dialect.PostgreSQL: {
 		placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 		createTable: `CREATE TABLE IF NOT EXISTS %[1]s (
 	LogNo BIGSERIAL PRIMARY KEY,
@@ -81,7 +79,7 @@ const insertChunk = 400
 // table is one log table in one database.
 type table struct {
 	db       *sql.DB
-	d        *dialect
+	d        *sqlDialect
 	name     string
 	keepDays int
 
