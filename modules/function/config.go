@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 )
 
@@ -16,8 +17,9 @@ type Config struct {
 	// AuthorizationKey, when set, is accepted in the AuthorizationKey header
 	// (from loopback also in the query string). Default: "".
 	AuthorizationKey string
-	// AllowClientIP lists client IPs served without the key; "*" serves
-	// everyone (HandStack's default, not ack's). Default: loopback only.
+	// AllowClientIP lists client IPs and CIDR prefixes ("localhost" for every
+	// loopback address) served without the key; "*" serves everyone
+	// (HandStack's default, not ack's). Default: ["127.0.0.1", "::1"].
 	AllowClientIP []string
 	// DefaultDataSourceID is used when a contract header names none.
 	DefaultDataSourceID string
@@ -38,6 +40,9 @@ type Config struct {
 	MaxConcurrent int
 	// NodeFunctionConfig configures the Node.js runtime.
 	NodeFunctionConfig NodeConfig
+
+	// access is AuthorizationKey and AllowClientIP, parsed.
+	access callerauth.Rule
 }
 
 // NodeConfig configures the Node.js workers (HandStack's keys plus ack's).
@@ -75,6 +80,10 @@ func loadConfig(h module.Host) (Config, error) {
 	}
 	if c.AllowClientIP == nil {
 		c.AllowClientIP = []string{"127.0.0.1", "::1"}
+	}
+	var err error
+	if c.access, err = callerauth.New(c.AuthorizationKey, c.AllowClientIP); err != nil {
+		return c, err
 	}
 	c.Runtime = strings.ToLower(strings.TrimSpace(c.Runtime))
 	switch c.Runtime {

@@ -1,14 +1,12 @@
 package function
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 )
@@ -37,8 +35,8 @@ func (m *Module) Routes() []module.Route {
 }
 
 func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
-	if !m.authorized(r) {
-		return writeJSON(w, wire.Fail("", CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)"))
+	if !m.cfg.access.Allows(r) {
+		return writeJSON(w, wire.Fail("", CodeUnauthorized, callerauth.Refused))
 	}
 	var req wire.DynamicRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -88,8 +86,8 @@ func writeJSON(w http.ResponseWriter, v any) error {
 // guard answers 400 to callers that are not authorized.
 func (m *Module) guard(h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if !m.authorized(r) {
-			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, "필수 접근 정보 확인 필요 (AuthorizationKey or an allowed client IP is required)", nil)
+		if !m.cfg.access.Allows(r) {
+			return module.Errorf(http.StatusBadRequest, CodeUnauthorized, callerauth.Refused, nil)
 		}
 		return h(w, r)
 	}
@@ -103,35 +101,4 @@ func query(r *http.Request, key string) string {
 		}
 	}
 	return ""
-}
-
-// authorized is HandStack's receiving-side check: the AuthorizationKey
-// (header; from loopback also the query string), or a client IP listed in
-// AllowClientIP ("*" allows everyone).
-func (m *Module) authorized(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, _ := netip.ParseAddr(host)
-	ip = ip.Unmap()
-	if want := m.cfg.AuthorizationKey; want != "" {
-		got := r.Header.Get("AuthorizationKey")
-		if got == "" && ip.IsLoopback() {
-			got = query(r, "AuthorizationKey")
-		}
-		if got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
-			return true
-		}
-	}
-	for _, a := range m.cfg.AllowClientIP {
-		a = strings.TrimSpace(a)
-		if a == "*" {
-			return true
-		}
-		if p, err := netip.ParseAddr(a); err == nil && p.Unmap() == ip {
-			return true
-		}
-	}
-	return false
 }
