@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ReturnType selects how an executor shapes its answer (ExecuteDynamicTypeObject).
@@ -198,6 +199,10 @@ func (f *FlexString) UnmarshalJSON(b []byte) error {
 	case bytes.Equal(b, []byte("null")):
 		*f = ""
 	case len(b) > 0 && b[0] == '"':
+		if s, ok := plainString(b); ok {
+			*f = FlexString(s)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -209,4 +214,23 @@ func (f *FlexString) UnmarshalJSON(b []byte) error {
 		*f = FlexString(b)
 	}
 	return nil
+}
+
+// plainString returns the content of the JSON string literal b when it needs
+// no unescaping (most do): no backslash, quote or control byte inside, and
+// valid UTF-8. ok is false otherwise, and the caller decodes it in full.
+func plainString(b []byte) (s string, ok bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ack-dev/ack/internal/jsonenc"
 )
 
 // TransactionRequest is what a browser (syn.js) or another module sends to
@@ -258,51 +261,158 @@ type DataSetItem struct {
 // it directly (not through json.Marshal, which compacts a Marshaler's
 // output again) keeps that saving.
 func (r *TransactionResponse) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 1024+dataSetSize(r.Result.DataSet))
-	var err error
-	field := func(name string, v any) {
-		if err != nil {
-			return
+	return r.AppendJSON(make([]byte, 0, r.SizeHint()))
+}
+
+// SizeHint is about the size of the encoded envelope.
+func (r *TransactionResponse) SizeHint() int { return 1024 + dataSetSize(r.Result.DataSet) }
+
+// AppendJSON appends what MarshalJSON writes to b: the envelope, written
+// field by field without reflection, byte for byte what encoding/json
+// would write for it.
+func (r *TransactionResponse) AppendJSON(b []byte) ([]byte, error) {
+	sy := &r.System
+	b = append(b, `{"system":{"programID":`...)
+	b = jsonenc.String(b, sy.ProgramID)
+	b = str(b, `,"moduleID":`, sy.ModuleID)
+	b = str(b, `,"version":`, sy.Version)
+	b = append(b, `,"routes":`...)
+	if sy.Routes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range sy.Routes {
+			rt := &sy.Routes[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = str(b, `{"systemID":`, rt.SystemID)
+			b = str(b, `,"hostName":`, rt.HostName)
+			b = str(b, `,"environment":`, rt.Environment)
+			b = num(b, `,"requestTick":`, rt.RequestTick)
+			b = num(b, `,"acceptTick":`, rt.AcceptTick)
+			b = num(b, `,"responseTick":`, rt.ResponseTick)
+			b = append(b, '}')
 		}
-		buf = append(buf, name...)
-		var b []byte
-		if b, err = json.Marshal(v); err == nil {
-			buf = append(buf, b...)
-		}
+		b = append(b, ']')
 	}
-	field(`{"system":`, r.System)
-	field(`,"transaction":`, r.Transaction)
-	field(`,"message":`, r.Message)
-	field(`,"result":{"property":`, rawOrNull(r.Result.Property))
-	field(`,"outputAction":`, rawOrNull(r.Result.OutputAction))
-	field(`,"responseType":`, r.Result.ResponseType)
-	field(`,"dataSetMeta":`, nonNil(r.Result.DataSetMeta))
-	field(`,"dataMapCount":`, nonNil(r.Result.DataMapCount))
-	buf = append(buf, `,"dataSet":[`...)
-	for i, it := range r.Result.DataSet {
+	b = str(b, `,"localeID":`, sy.LocaleID)
+	b = str(b, `,"hostName":`, sy.HostName)
+	b = str(b, `,"pathName":`, sy.PathName)
+	b = str(b, `,"deviceID":`, sy.DeviceID)
+
+	t := &r.Transaction
+	b = str(b, `},"transaction":{"globalID":`, t.GlobalID)
+	b = str(b, `,"businessID":`, t.BusinessID)
+	b = str(b, `,"transactionID":`, t.TransactionID)
+	b = str(b, `,"functionID":`, t.FunctionID)
+	b = str(b, `,"commandType":`, t.CommandType)
+	b = str(b, `,"simulationType":`, t.SimulationType)
+	b = str(b, `,"terminalGroupID":`, t.TerminalGroupID)
+	b = str(b, `,"operatorID":`, t.OperatorID)
+	b = str(b, `,"screenID":`, t.ScreenID)
+	b = str(b, `,"startTraceID":`, t.StartTraceID)
+	b = str(b, `,"dataFormat":`, t.DataFormat)
+	b = str(b, `,"compressionYN":`, t.CompressionYN)
+	b = str(b, `,"transactionToken":`, t.TransactionToken)
+
+	m := &r.Message
+	b = str(b, `},"message":{"responseStatus":`, m.ResponseStatus)
+	b = str(b, `,"mainCode":`, m.MainCode)
+	b = str(b, `,"mainText":`, m.MainText)
+	b = append(b, `,"additions":`...)
+	if m.Additions == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, a := range m.Additions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = str(b, `{"type":`, a.Type)
+			b = str(b, `,"code":`, a.Code)
+			b = str(b, `,"text":`, a.Text)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+
+	res := &r.Result
+	b = append(b, `},"result":{"property":`...)
+	b = append(b, rawOrNull(res.Property)...)
+	b = append(b, `,"outputAction":`...)
+	b = append(b, rawOrNull(res.OutputAction)...)
+	b = str(b, `,"responseType":`, res.ResponseType)
+	b = append(b, `,"dataSetMeta":[`...)
+	for i, v := range res.DataSetMeta {
 		if i > 0 {
-			buf = append(buf, ',')
+			b = append(b, ',')
 		}
-		field(`{"id":`, it.ID)
-		buf = append(buf, `,"value":`...)
-		buf = append(buf, rawOrNull(it.Value)...)
-		buf = append(buf, '}')
+		b = jsonenc.String(b, v)
 	}
-	buf = append(buf, "]}"...)
-	field(`,"acceptDateTime":`, r.AcceptDateTime)
-	field(`,"acknowledge":`, r.Acknowledge)
-	field(`,"correlationID":`, r.CorrelationID)
-	field(`,"exceptionText":`, r.ExceptionText)
-	field(`,"rowsAffected":`, r.RowsAffected)
-	field(`,"responseID":`, r.ResponseID)
-	field(`,"loadOptions":`, r.LoadOptions)
-	field(`,"version":`, r.Version)
-	field(`,"environment":`, r.Environment)
+	b = append(b, `],"dataMapCount":[`...)
+	for i, v := range res.DataMapCount {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(v), 10)
+	}
+	b = append(b, `],"dataSet":[`...)
+	for i, it := range res.DataSet {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = str(b, `{"id":`, it.ID)
+		b = append(b, `,"value":`...)
+		b = append(b, rawOrNull(it.Value)...)
+		b = append(b, '}')
+	}
+	b = str(b, `]},"acceptDateTime":`, r.AcceptDateTime)
+	b = num(b, `,"acknowledge":`, int64(r.Acknowledge))
+	b = str(b, `,"correlationID":`, r.CorrelationID)
+	b = str(b, `,"exceptionText":`, r.ExceptionText)
+	b = num(b, `,"rowsAffected":`, int64(r.RowsAffected))
+	b = str(b, `,"responseID":`, r.ResponseID)
+	b = append(b, `,"loadOptions":`...)
+	b = appendStringMap(b, r.LoadOptions)
+	b = str(b, `,"version":`, r.Version)
+	b = str(b, `,"environment":`, r.Environment)
 	if r.ErrorCode != "" {
-		field(`,"errorCode":`, r.ErrorCode)
+		b = str(b, `,"errorCode":`, r.ErrorCode)
 	}
-	buf = append(buf, '}')
-	return buf, err
+	return append(b, '}'), nil
+}
+
+// str appends a property name (with its colon) and a string value.
+func str(b []byte, name, v string) []byte {
+	return jsonenc.String(append(b, name...), v)
+}
+
+// num appends a property name (with its colon) and an integer value.
+func num(b []byte, name string, v int64) []byte {
+	return strconv.AppendInt(append(b, name...), v, 10)
+}
+
+// appendStringMap writes m with sorted keys, as encoding/json does.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.String(b, k)
+		b = append(b, ':')
+		b = jsonenc.String(b, m[k])
+	}
+	return append(b, '}')
 }
 
 func dataSetSize(items []DataSetItem) int {
@@ -318,11 +428,4 @@ func rawOrNull(v json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return v
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

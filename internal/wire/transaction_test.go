@@ -72,3 +72,57 @@ func TestFlexInt(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactionResponseAppendJSONExact checks every field, byte for byte,
+// against encoding/json (so a field added to the types but not to
+// AppendJSON fails here).
+func TestTransactionResponseAppendJSONExact(t *testing.T) {
+	s := func(name string) string { return name + ` <&> "q" 한 ` + "\u2028\x01" }
+	r := &TransactionResponse{
+		System: ResponseSystem{ProgramID: s("p"), ModuleID: s("m"), Version: s("v"), LocaleID: s("l"), HostName: s("h"), PathName: s("pa"), DeviceID: s("d"),
+			Routes: []ResponseRoute{{SystemID: s("s"), HostName: s("h"), Environment: "D", RequestTick: -1, AcceptTick: 2, ResponseTick: 1 << 60}, {}}},
+		Transaction: ResponseTransaction{GlobalID: s("g"), BusinessID: s("b"), TransactionID: s("t"), FunctionID: s("f"), CommandType: "D", SimulationType: "x",
+			TerminalGroupID: s("tg"), OperatorID: s("o"), ScreenID: s("sc"), StartTraceID: s("st"), DataFormat: "J", CompressionYN: "N", TransactionToken: s("tt")},
+		Message: Message{ResponseStatus: "N", MainCode: "T200", MainText: s("mt"), Additions: []Addition{{Type: "A", Code: s("c"), Text: s("t")}, {}}},
+		Result: Result{Property: json.RawMessage(`{"a":[1,2]}`), OutputAction: json.RawMessage(`"x"`), ResponseType: "0",
+			DataSetMeta: []string{s("meta"), ""}, DataMapCount: []int{2, -1, 0},
+			DataSet: []DataSetItem{{ID: s("GridData0"), Value: json.RawMessage(`[{"a":1},{"a":"\u003c"}]`)}, {ID: "FormData1", Value: json.RawMessage(`{}`)}}},
+		AcceptDateTime: s("at"), Acknowledge: 1, CorrelationID: s("c"), ExceptionText: s("e"), RowsAffected: 7, ResponseID: s("r"),
+		LoadOptions: map[string]string{"z": s("1"), "a": "2", "한": "3", "<": ""}, Version: s("v"), Environment: s("env"), ErrorCode: s("ec"),
+	}
+	type plain TransactionResponse
+	for _, tc := range []*TransactionResponse{r, {LoadOptions: map[string]string{}, Message: Message{Additions: []Addition{}}, System: ResponseSystem{Routes: []ResponseRoute{}}, Result: Result{DataSetMeta: []string{}, DataMapCount: []int{}, DataSet: []DataSetItem{}}}} {
+		got, err := tc.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal((*plain)(tc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
+// FuzzFlexString checks the unescaped fast path against encoding/json.
+func FuzzFlexString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b"`, `"\u00e9"`, `"한글"`, "\"\xff\"", `""`, `"`, `12`, `null`, "\"tab\there\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var want string
+		werr := json.Unmarshal([]byte(in), &want)
+		var got FlexString
+		gerr := json.Unmarshal([]byte(in), &got)
+		if werr == nil && len(in) > 0 && in[0] == '"' {
+			if gerr != nil || string(got) != want {
+				t.Errorf("%q: got %q (%v), want %q", in, got, gerr, want)
+			}
+		}
+		if s, ok := plainString([]byte(in)); ok && (werr != nil || s != want) {
+			t.Errorf("plainString(%q) = %q, encoding/json %q (%v)", in, s, want, werr)
+		}
+	})
+}
