@@ -8,10 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/wire"
 )
 
@@ -153,7 +157,9 @@ func TestScreenAndAppAllowed(t *testing.T) {
 	}
 }
 
-func TestMatchAny(t *testing.T) {
+// TestClientAddressSettings checks AllowClientIP and BypassAuthorizeIP as
+// validate parses them; the rule itself is callerauth's.
+func TestClientAddressSettings(t *testing.T) {
 	tests := []struct {
 		entries []string
 		remote  string
@@ -169,8 +175,29 @@ func TestMatchAny(t *testing.T) {
 		{[]string{"localhost"}, "garbage", false},
 	}
 	for _, tc := range tests {
-		if got := matchAny(tc.entries, tc.remote); got != tc.want {
-			t.Errorf("matchAny(%v, %q) = %v", tc.entries, tc.remote, got)
+		c := Config{AllowClientIP: tc.entries, BypassAuthorizeIP: tc.entries}
+		err := c.validate()
+		if slices.Contains(tc.entries, "*") {
+			if err == nil || !strings.Contains(err.Error(), "BypassAuthorizeIP") {
+				t.Errorf("BypassAuthorizeIP %q: %v, want an error (no wildcard)", tc.entries, err)
+			}
+		} else if err != nil {
+			t.Fatalf("%q: %v", tc.entries, err)
+		} else if got := c.bypass.Contains(callerauth.PeerIP(remote(tc.remote))); got != tc.want {
+			t.Errorf("BypassAuthorizeIP %q, %q: %v", tc.entries, tc.remote, got)
+		}
+		if got := c.access.Allows(remote(tc.remote)); got != tc.want {
+			t.Errorf("AllowClientIP %q, %q: %v", tc.entries, tc.remote, got)
 		}
 	}
+	c := Config{AllowClientIP: []string{"10.0.0.300"}}
+	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "AllowClientIP") {
+		t.Errorf("a wrong AllowClientIP entry: %v", err)
+	}
+}
+
+func remote(addr string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/transact/api/transaction/meta", nil)
+	r.RemoteAddr = addr
+	return r
 }

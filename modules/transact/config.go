@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/config"
 )
 
@@ -23,8 +23,9 @@ type Config struct {
 	SystemID string
 	// HostName is echoed in responses. Default: the machine's host name.
 	HostName string
-	// AuthorizationKey is accepted in the AuthorizationKey header of the
-	// metadata endpoints. Default: SystemID + "D" + HostName, like HandStack.
+	// AuthorizationKey is accepted in the AuthorizationKey header (from
+	// loopback also in the query string) of the metadata endpoints. Default:
+	// SystemID + "D" + HostName, like HandStack.
 	AuthorizationKey string
 	// AvailableEnvironment lists the accepted request environments (an array
 	// or a comma separated string). Default: P, D, S.
@@ -46,8 +47,9 @@ type Config struct {
 	// loopback) whose calls skip role checks. ack matches the socket address
 	// only, never a client-supplied one. Default: none.
 	BypassAuthorizeIP []string
-	// AllowClientIP lists addresses allowed on the metadata endpoints without
-	// the AuthorizationKey. Default: ["*"] (everyone), like HandStack.
+	// AllowClientIP lists addresses (IPs, CIDRs, "localhost" for loopback)
+	// allowed on the metadata endpoints without the AuthorizationKey; "*"
+	// allows everyone. Default: ["*"], like HandStack.
 	AllowClientIP []string
 	// HostAccessID is the secret bearer tokens are encrypted with (HandStack's
 	// AppSettings HostAccessID). Default: $HANDSTACK_HOSTACCESSID.
@@ -61,6 +63,11 @@ type Config struct {
 	// MaxRequestBytes bounds a request body. Default: 30000000 (HandStack's
 	// Kestrel limit).
 	MaxRequestBytes int64
+
+	// access and bypass are AuthorizationKey with AllowClientIP, and
+	// BypassAuthorizeIP, parsed by validate.
+	access callerauth.Rule
+	bypass callerauth.Addrs
 }
 
 // Hardening holds the request limits of HandStack's SecurityHardening.
@@ -143,18 +150,12 @@ func (c *Config) validate() error {
 	if c.MaxRequestBytes <= 0 {
 		c.MaxRequestBytes = 30_000_000
 	}
-	for _, e := range c.BypassAuthorizeIP {
-		if _, err := parseAddrMatch(e); err != nil {
-			errs = append(errs, fmt.Errorf("BypassAuthorizeIP: %w", err))
-		}
+	var err error
+	if c.bypass, err = callerauth.ParseAddrs(c.BypassAuthorizeIP); err != nil {
+		errs = append(errs, fmt.Errorf("BypassAuthorizeIP: %w", err))
 	}
-	for _, e := range c.AllowClientIP {
-		if e == "*" {
-			continue
-		}
-		if _, err := parseAddrMatch(e); err != nil {
-			errs = append(errs, fmt.Errorf("AllowClientIP: %w", err))
-		}
+	if c.access, err = callerauth.New(c.AuthorizationKey, c.AllowClientIP); err != nil {
+		errs = append(errs, err)
 	}
 	for k := range c.RoutingCommandUri {
 		if n := strings.Count(k, "|"); n != 3 && n != 4 {
@@ -165,58 +166,4 @@ func (c *Config) validate() error {
 		return fmt.Errorf("transact settings: %w", errors.Join(errs...))
 	}
 	return nil
-}
-
-// addrMatch matches a client address: one IP, a prefix, or loopback.
-type addrMatch struct {
-	prefix   netip.Prefix
-	loopback bool
-}
-
-func parseAddrMatch(s string) (addrMatch, error) {
-	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "localhost") {
-		return addrMatch{loopback: true}, nil
-	}
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return addrMatch{prefix: p.Masked()}, nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return addrMatch{}, fmt.Errorf("%q is not an IP address, a CIDR prefix or localhost", s)
-	}
-	return addrMatch{prefix: netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())}, nil
-}
-
-func (m addrMatch) match(a netip.Addr) bool {
-	a = a.Unmap()
-	if m.loopback {
-		return a.IsLoopback()
-	}
-	return m.prefix.Contains(a)
-}
-
-// matchAny reports whether addr (host:port or host) is matched by any entry.
-func matchAny(entries []string, remote string) bool {
-	a, ok := remoteAddr(remote)
-	if !ok {
-		return false
-	}
-	for _, e := range entries {
-		if e == "*" {
-			return true
-		}
-		if m, err := parseAddrMatch(e); err == nil && m.match(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func remoteAddr(remote string) (netip.Addr, bool) {
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		return ap.Addr(), true
-	}
-	a, err := netip.ParseAddr(remote)
-	return a, err == nil
 }

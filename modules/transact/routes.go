@@ -1,7 +1,6 @@
 package transact
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,8 +9,10 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 )
@@ -99,7 +100,7 @@ func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	trusted := len(m.cfg.BypassAuthorizeIP) > 0 && matchAny(m.cfg.BypassAuthorizeIP, r.RemoteAddr)
+	trusted := m.cfg.bypass.Contains(callerauth.PeerIP(r))
 	resp := m.execute(r.Context(), call{req: req, path: r.URL.Path, trusted: trusted})
 	return writeResponse(w, resp)
 }
@@ -123,7 +124,14 @@ func writeResponse(w http.ResponseWriter, resp *wire.TransactionResponse) error 
 		_, err := w.Write(resp.Raw)
 		return err
 	}
-	body, err := resp.MarshalJSON()
+	bp := envelopes.Get().(*[]byte)
+	body, err := resp.AppendJSON((*bp)[:0])
+	defer func() {
+		if cap(body) <= maxPooledEnvelope {
+			*bp = body[:0]
+			envelopes.Put(bp)
+		}
+	}()
 	if err != nil {
 		return fmt.Errorf("transact: encode response: %w", err)
 	}
@@ -131,6 +139,12 @@ func writeResponse(w http.ResponseWriter, resp *wire.TransactionResponse) error 
 	_, err = w.Write(body)
 	return err
 }
+
+// envelopes recycles the buffers responses are encoded in; one larger than
+// maxPooledEnvelope is left to the garbage collector.
+var envelopes = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledEnvelope = 4 << 20
 
 func writeJSON(w http.ResponseWriter, v any) error {
 	body, err := json.Marshal(v)
@@ -142,15 +156,11 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	return err
 }
 
-// metadata guards HandStack's metadata endpoints: the AuthorizationKey
-// header, or a client address in AllowClientIP ("*" by default).
+// metadata guards HandStack's metadata endpoints: the AuthorizationKey, or
+// a client address in AllowClientIP ("*" by default).
 func (m *Module) metadata(next func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		key := r.Header.Get("AuthorizationKey")
-		if key != "" && subtle.ConstantTimeCompare([]byte(key), []byte(m.cfg.AuthorizationKey)) == 1 {
-			return next(w, r)
-		}
-		if matchAny(m.cfg.AllowClientIP, r.RemoteAddr) {
+		if m.cfg.access.Allows(r) {
 			return next(w, r)
 		}
 		return module.Errorf(http.StatusForbidden, CodeForbidden, "metadata endpoints need the AuthorizationKey header or an allowed client address", nil)
