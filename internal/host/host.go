@@ -44,6 +44,7 @@ type Host struct {
 	contracts *contract.Registry
 	health    *health.Tracker
 	peers     *peer.Resolver
+	ship      *logShipping // nil when no logger module is reachable
 	metrics   *httpMetrics
 	srv       *http.Server
 	// hostPatterns are the host's own route patterns (metrics label "host").
@@ -90,13 +91,19 @@ func New(cfg Config) (*Host, error) {
 		}
 		m := info.New()
 		local[info.ID] = m
-		h.mods = append(h.mods, &moduleHost{host: h, info: info, mod: m, cfg: mcfg, log: cfg.Logger.With("module", string(info.ID))})
+		h.mods = append(h.mods, &moduleHost{host: h, info: info, mod: m, cfg: mcfg})
 	}
 	peers, err := newPeers(h, local)
 	if err != nil {
 		return nil, err
 	}
 	h.peers = peers
+	if h.ship, err = newLogShipping(h); err != nil {
+		return nil, err
+	}
+	for _, mh := range h.mods {
+		mh.log = h.moduleLogger(mh.info.ID)
+	}
 	h.metrics = newHTTPMetrics()
 	h.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -152,6 +159,7 @@ func (h *Host) Start(ctx context.Context) error {
 	if err := h.start(ctx); err != nil {
 		stopCtx, cancelStop := context.WithTimeout(context.Background(), h.cfg.Settings.Shutdown.GracePeriod.D()+time.Second)
 		defer cancelStop()
+		h.ship.stop()
 		h.stopModules(stopCtx)
 		h.wg.Wait()
 		return err
@@ -191,6 +199,9 @@ func (h *Host) start(ctx context.Context) error {
 		}
 	}
 	h.Go("peers", h.peers.Run)
+	if h.ship != nil {
+		h.ship.start()
+	}
 	h.health.Add(peerCheck(h.peers))
 	handler, err := h.buildHandler()
 	if err != nil {
@@ -311,6 +322,7 @@ func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 		}
 		cancel()
 	}
+	h.ship.stop()
 	h.stopModules(ctx)
 	h.cancelRun()
 	h.wg.Wait()

@@ -200,8 +200,9 @@ func (h *Host) observe(next http.Handler) http.Handler {
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
 				slog.Duration("duration", d), slog.Int64("bytes", tw.bytes), slog.String("remote", r.RemoteAddr),
 			}
-			la = append(la, attrs.Attrs()...)
-			h.log.LogAttrs(r.Context(), slog.LevelInfo, "request", la...)
+			extra := attrs.Attrs()
+			la = append(la, extra...)
+			h.accessLogger(mod, extra).LogAttrs(r.Context(), slog.LevelInfo, "request", la...)
 		}()
 		next.ServeHTTP(tw, r)
 	})
