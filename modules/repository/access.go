@@ -1,12 +1,11 @@
 package repository
 
 import (
-	"crypto/subtle"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/ack-dev/ack/internal/callerauth"
 )
 
 // params reads query-string keys without regard to case, as HandStack's
@@ -34,49 +33,6 @@ func (p params) raw(key string) string {
 	return ""
 }
 
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
-}
-
-// keyMatches reports whether the request carries the module's
-// AuthorizationKey: in the header, or (from loopback only, as HandStack
-// allows) in the query string.
-func (m *Module) keyMatches(r *http.Request) bool {
-	want := m.cfg.AuthorizationKey
-	if want == "" {
-		return false
-	}
-	got := r.Header.Get("AuthorizationKey")
-	if got == "" && clientIP(r).IsLoopback() {
-		got = queryParams(r).get("AuthorizationKey")
-	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
-// authorized is HandStack's IsAllowAuthorization: the key, or a client IP
-// in AllowClientIP ("*" allows every client).
-func (m *Module) authorized(r *http.Request) bool {
-	if m.keyMatches(r) {
-		return true
-	}
-	ip := clientIP(r)
-	for _, allowed := range m.cfg.AllowClientIP {
-		allowed = strings.TrimSpace(allowed)
-		if allowed == "*" {
-			return true
-		}
-		if a, err := netip.ParseAddr(allowed); err == nil && a.Unmap() == ip {
-			return true
-		}
-	}
-	return false
-}
-
 // readAllowed applies a repository's AccessMethod to a read without a
 // signed link: public is open; protected needs a loopback caller, a page of
 // this host or of WithOrigins (the Referer), or the key; private needs the key.
@@ -85,9 +41,9 @@ func (m *Module) readAllowed(r *http.Request, repo Repository) bool {
 	case accessPublic:
 		return true
 	case accessProtected:
-		return clientIP(r).IsLoopback() || m.refererAllowed(r) || m.keyMatches(r)
+		return callerauth.PeerIP(r).IsLoopback() || m.refererAllowed(r) || m.cfg.access.HasKey(r)
 	default:
-		return m.keyMatches(r)
+		return m.cfg.access.HasKey(r)
 	}
 }
 

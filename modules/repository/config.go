@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/config"
 	"github.com/ack-dev/ack/internal/module"
 )
@@ -26,8 +27,9 @@ type Config struct {
 	// virtual-delete-file, get-download-link of private repositories).
 	// Default: "" (no key is accepted).
 	AuthorizationKey string
-	// AllowClientIP lists client IPs that protected routes accept without a
-	// key; "*" accepts everyone (HandStack's default). Default: ["*"].
+	// AllowClientIP lists client IPs and CIDR prefixes ("localhost" for every
+	// loopback address) that protected routes accept without a key; "*"
+	// accepts everyone (HandStack's default). Default: ["*"].
 	AllowClientIP []string
 	// WithOrigins lists origins ("https://app.example.com") whose pages may
 	// download from protected repositories. Same-host pages and loopback
@@ -55,6 +57,9 @@ type Config struct {
 	// sweep removes it (an upload in progress keeps writing to its file).
 	// Default: 15m.
 	TempMaxAge config.Duration
+
+	// access is AuthorizationKey and AllowClientIP, parsed.
+	access callerauth.Rule
 }
 
 // defaultLinkTTL is the lifetime of a signed link that asks for none.
@@ -75,6 +80,10 @@ func loadConfig(h module.Host) (Config, error) {
 		return c, err
 	}
 	var errs []error
+	var err error
+	if c.access, err = callerauth.New(c.AuthorizationKey, c.AllowClientIP); err != nil {
+		errs = append(errs, err)
+	}
 	switch strings.ToLower(c.MetadataProvider) {
 	case "sqlite":
 		c.MetadataProvider = "sqlite"

@@ -22,6 +22,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/ack-dev/ack/internal/acktest"
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/config"
 	"github.com/ack-dev/ack/internal/module"
 )
@@ -575,7 +576,12 @@ func TestS3LimitLeavesNothing(t *testing.T) {
 }
 
 func TestProtectedAccess(t *testing.T) {
-	m := &Module{cfg: Config{AuthorizationKey: "k", WithOrigins: []string{"https://app.example.com/"}}}
+	cfg := Config{AuthorizationKey: "k", WithOrigins: []string{"https://app.example.com/"}}
+	var err error
+	if cfg.access, err = callerauth.New(cfg.AuthorizationKey, cfg.AllowClientIP); err != nil {
+		t.Fatal(err)
+	}
+	m := &Module{cfg: cfg}
 	repo := Repository{AccessMethod: accessProtected}
 	req := func(remote, referer, key string) *http.Request {
 		r := httptest.NewRequest("GET", "http://files.example.com/x", nil)
@@ -610,7 +616,7 @@ func TestProtectedAccess(t *testing.T) {
 	if m.readAllowed(req("127.0.0.1:1", "", ""), private) || !m.readAllowed(req("203.0.113.5:1", "", "k"), private) {
 		t.Error("private repositories must need the key, from anywhere")
 	}
-	if m.authorized(req("203.0.113.5:1", "", "")) {
+	if m.cfg.access.Allows(req("203.0.113.5:1", "", "")) {
 		t.Error("an unlisted IP was authorized")
 	}
 }

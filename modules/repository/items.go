@@ -207,7 +207,7 @@ func (m *Module) removeFiles(ctx context.Context, repo Repository, items []Item)
 // name, with any item recorded for it. Unlike HandStack it needs
 // authorization (AuthorizationKey or AllowClientIP).
 func (m *Module) virtualDeleteFile(w http.ResponseWriter, r *http.Request) error {
-	if !m.authorized(r) {
+	if !m.cfg.access.Allows(r) {
 		return module.Errorf(http.StatusForbidden, "unauthorized", "not authorized", nil)
 	}
 	p := queryParams(r)

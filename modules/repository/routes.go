@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 )
 
@@ -173,14 +174,14 @@ func escapeKey(key string) string {
 }
 
 func (m *Module) getClientIP(w http.ResponseWriter, r *http.Request) error {
-	writeText(w, clientIP(r).String())
+	writeText(w, callerauth.PeerIP(r).String())
 	return nil
 }
 
 // refresh reloads the storage contracts after a change to one file
 // (HandStack's changeType/filePath call).
 func (m *Module) refresh(w http.ResponseWriter, r *http.Request) error {
-	if !m.authorized(r) {
+	if !m.cfg.access.Allows(r) {
 		return module.Errorf(http.StatusForbidden, "unauthorized", "not authorized", nil)
 	}
 	p := queryParams(r)
