@@ -1,0 +1,281 @@
+package zerodowntime
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ack-dev/ack/internal/acktest"
+)
+
+// The contracts every event serves: transaction ZDT/ZDT/<tx>, service GD01,
+// one statement answering a version string, so an edit is visible.
+const sqlContract = `<?xml version="1.0" encoding="UTF-8"?>
+<mapper xmlns="contract.xsd">
+    <header>
+        <application>ZDT</application>
+        <project>ZDT</project>
+        <transaction>%s</transaction>
+        <datasource>%s</datasource>
+        <use>Y</use>
+        <desc>zero-downtime load target</desc>
+    </header>
+    <commands>
+        <statement id="GD01" seq="0" use="Y" timeout="0" desc="which version is served">
+            SELECT '%s' AS "Version"
+        </statement>
+    </commands>
+</mapper>
+`
+
+const txContract = `{
+    "ApplicationID": "ZDT", "ProjectID": "ZDT", "TransactionID": "%s",
+    "Services": [
+        {"ServiceID": "GD01", "Authorize": false, "ReturnType": "Json", "CommandType": "D",
+         "TransactionScope": false,
+         "Inputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Row", "ParameterHandling": "Rejected"}],
+         "Outputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Form"}]}
+    ]
+}`
+
+const executePath = "/transact/api/transaction/execute"
+
+// home is a home directory with one transaction per data source.
+type home struct {
+	dir string
+}
+
+func newHome(t *testing.T) *home {
+	h := &home{dir: t.TempDir()}
+	h.writeTransaction(t, "ZDT010", "DB01", "v1")
+	return h
+}
+
+func (h *home) sqlPath(tx string) string {
+	return filepath.Join(h.dir, "contracts", "dbclient", "ZDT", "ZDT", tx+".xml")
+}
+
+func (h *home) txPath(tx string) string {
+	return filepath.Join(h.dir, "contracts", "transact", "ZDT", "ZDT", tx+".json")
+}
+
+// writeTransaction writes both contracts of transaction tx on data source ds.
+func (h *home) writeTransaction(t *testing.T, tx, ds, version string) {
+	t.Helper()
+	writeRenamed(t, h.sqlPath(tx), fmt.Sprintf(sqlContract, tx, ds, version))
+	writeRenamed(t, h.txPath(tx), fmt.Sprintf(txContract, tx))
+}
+
+// writeRenamed writes a file beside path and renames it over path, as most
+// editors and deploy tools do.
+func writeRenamed(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + ".tmp~"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeInPlace truncates path and writes it, as some editors do: the server
+// may see an empty or half-written file in between.
+func writeInPlace(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// request is the body syn.js would send for service GD01 of tx.
+func request(t *testing.T, tx string) []byte {
+	t.Helper()
+	b, err := json.Marshal(acktest.Transaction("ZDT", "ZDT", tx, "GD01", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var probeClient = &http.Client{Timeout: 10 * time.Second}
+
+// served returns the version that tx answers on base, or what went wrong.
+func served(t *testing.T, base, tx string) string {
+	resp, err := probeClient.Post(base+executePath, "application/json", bytes.NewReader(request(t, tx)))
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	var out acktest.TransactionResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "error: " + err.Error()
+	}
+	if out.Acknowledge != 1 {
+		return "acknowledge 0: " + out.ExceptionText
+	}
+	for _, ds := range out.Result.DataSet {
+		if m, ok := ds.Value.(map[string]any); ok {
+			return fmt.Sprint(m["Version"])
+		}
+	}
+	return "no data"
+}
+
+// get returns the body of GET base+path, "" on any failure.
+func get(base, path string) string {
+	resp, err := probeClient.Get(base + path)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// upgradable is a process followed across in-place upgrades through its PID
+// file: after the first upgrade the serving process is no longer our child.
+type upgradable struct {
+	*acktest.Process
+	pidFile string
+}
+
+func startUpgradable(t *testing.T, opts acktest.ProcessOptions) *upgradable {
+	t.Helper()
+	pidFile := filepath.Join(t.TempDir(), "ack.pid")
+	opts.Env = append(opts.Env, "ACK_PID_FILE="+pidFile)
+	p := acktest.StartProcess(t, opts)
+	u := &upgradable{Process: p, pidFile: pidFile}
+	acktest.Eventually(t, 10*time.Second, "the PID file", func() bool { return u.pid() == p.Cmd.Process.Pid })
+	// Runs before acktest's own cleanup, which only knows the first process.
+	t.Cleanup(func() {
+		if pid := u.pid(); pid > 0 && pid != p.Cmd.Process.Pid && !gone(pid) {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			deadline := time.Now().Add(30 * time.Second)
+			for !gone(pid) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !gone(pid) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				t.Errorf("upgraded ack %d did not stop on SIGTERM within 30s", pid)
+			}
+		}
+	})
+	return u
+}
+
+func (u *upgradable) pid() int {
+	b, err := os.ReadFile(u.pidFile)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// upgrade sends SIGHUP to the serving process and returns once its
+// successor is ready and the old process has drained and exited.
+func (u *upgradable) upgrade(t *testing.T) (oldPID, newPID int) {
+	t.Helper()
+	oldPID = u.pid()
+	if err := syscall.Kill(oldPID, syscall.SIGHUP); err != nil {
+		t.Fatalf("SIGHUP %d: %v", oldPID, err)
+	}
+	acktest.Eventually(t, 60*time.Second, "the new process to write its PID", func() bool {
+		pid := u.pid()
+		return pid != 0 && pid != oldPID
+	})
+	acktest.Eventually(t, 60*time.Second, fmt.Sprintf("the old process %d to exit", oldPID), func() bool { return gone(oldPID) })
+	return oldPID, u.pid()
+}
+
+// gone reports whether pid has exited (a zombie waiting to be reaped counts).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses: "pid (comm) S ...".
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] == 'Z' || b[i+2] == 'X'
+	}
+	return false
+}
+
+// split is HandStack's split layout: a front process running transact that
+// receives the load, and two dbclient processes it calls as peers.
+type split struct {
+	home  *home
+	front *upgradable
+	db    [2]*acktest.Process
+	ports [2]string
+}
+
+// dbclientDrainDelay keeps a stopping dbclient serving until every caller's
+// health check (every 5 s, internal/peer) has seen it draining.
+const dbclientDrainDelay = "ACK_DRAIN_DELAY=6s"
+
+func startSplit(t *testing.T, h *home) *split {
+	t.Helper()
+	s := &split{home: h}
+	for i := range s.db {
+		s.db[i] = s.startDBClient(t, "0")
+		s.ports[i] = s.db[i].Port
+	}
+	s.front = startUpgradable(t, acktest.ProcessOptions{
+		Home: h.dir,
+		Args: []string{"--modules=transact"},
+		Env:  []string{"ACK_PEER_DBCLIENT=" + s.dbURL(0) + "," + s.dbURL(1)},
+	})
+	return s
+}
+
+func (s *split) startDBClient(t *testing.T, port string) *acktest.Process {
+	t.Helper()
+	return acktest.StartProcess(t, acktest.ProcessOptions{
+		Home: s.home.dir,
+		Args: []string{"--modules=dbclient", "--port=" + port},
+		Env:  []string{dbclientDrainDelay},
+	})
+}
+
+func (s *split) dbURL(i int) string { return "http://127.0.0.1:" + s.ports[i] }
+
+// restartDBClient stops dbclient i gracefully, starts it again on the same
+// port, and returns once the front process uses it again.
+func (s *split) restartDBClient(t *testing.T, i int) {
+	t.Helper()
+	s.db[i].Stop(t)
+	if code := s.db[i].ExitCode(t, time.Second); code != 0 {
+		t.Errorf("dbclient %d exited with %d", i, code)
+	}
+	s.db[i] = s.startDBClient(t, s.ports[i])
+	s.waitPeerUp(t, i)
+}
+
+// waitPeerUp waits until the front process counts dbclient i usable again.
+func (s *split) waitPeerUp(t *testing.T, i int) {
+	t.Helper()
+	want := fmt.Sprintf(`endpoint=%q`, s.dbURL(i))
+	acktest.Eventually(t, 20*time.Second, "the front process to use "+s.dbURL(i)+" again", func() bool {
+		for _, line := range strings.Split(get(s.front.URL, "/metrics"), "\n") {
+			if strings.HasPrefix(line, "ack_peer_endpoint_up{") && strings.Contains(line, want) &&
+				strings.Contains(line, `target="dbclient"`) && strings.HasSuffix(line, " 1") {
+				return true
+			}
+		}
+		return false
+	})
+}
