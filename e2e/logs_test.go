@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,4 +53,89 @@ func TestTransactionLogsReachTheLogger(t *testing.T) {
 			return len(logRows(logger.URL, "G-TST010GD01")) > 0
 		})
 	})
+}
+
+// freePort returns a port nothing listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// countShipped counts the logger's transaction records whose GlobalID has prefix.
+func countShipped(base, prefix string) (int, map[string]int) {
+	seen := map[string]int{}
+	before := ""
+	for {
+		url := base + "/logger/api/log/list?applicationID=ack&module=transact&limit=1000" + before
+		resp, err := http.Get(url)
+		if err != nil {
+			return -1, nil
+		}
+		var rows []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&rows)
+		resp.Body.Close()
+		if err != nil {
+			return -1, nil
+		}
+		for _, r := range rows {
+			if id, _ := r["GlobalID"].(string); strings.HasPrefix(id, prefix) {
+				seen[id]++
+			}
+		}
+		if len(rows) < 1000 {
+			break
+		}
+		before = fmt.Sprintf("&before=%v", rows[len(rows)-1]["LogNo"])
+	}
+	return len(seen), seen
+}
+
+// Stopping the logger process under load loses no record: the app spills
+// them and replays them once the logger is back.
+func TestNoLogRecordLostAcrossLoggerRestart(t *testing.T) {
+	home, _, _ := newHome(t)
+	port := freePort(t)
+	loggerData := t.TempDir()
+	startLogger := func() *acktest.Process {
+		return acktest.StartProcess(t, acktest.ProcessOptions{Home: home, Args: []string{"--modules=logger", "--port=" + port},
+			Env: []string{"ACK_DATA_DIR=" + loggerData}})
+	}
+	logger := startLogger()
+	app := acktest.StartProcess(t, acktest.ProcessOptions{Home: home, Args: []string{"--modules=transact,dbclient"},
+		Env: []string{"ACK_PEER_LOGGER=" + logger.URL}})
+
+	sent := 0
+	send := func(n int) {
+		for range n {
+			body := acktest.Transaction("E2E", "TST", "TST010", "GD01", nil)
+			body["transaction"].(map[string]any)["globalID"] = fmt.Sprintf("Z-%05d", sent)
+			resp := app.Post(t, "/transact/api/transaction/execute", body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("transaction %d: status %d", sent, resp.StatusCode)
+			}
+			sent++
+		}
+	}
+	send(200)
+	logger.Stop(t) // SIGTERM: the logger drains and exits
+	send(300)      // logged while the logger is down
+	logger = startLogger()
+	send(200)
+	acktest.Eventually(t, 30*time.Second, "every record to reach the logger", func() bool {
+		n, _ := countShipped(logger.URL, "Z-")
+		return n == sent
+	})
+	_, seen := countShipped(logger.URL, "Z-")
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("record %s stored %d times", id, n)
+		}
+	}
 }
