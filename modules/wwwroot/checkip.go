@@ -1,10 +1,9 @@
 package wwwroot
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
+
+	"github.com/ack-dev/ack/internal/callerauth"
 )
 
 // checkIP answers GET /checkip with the client's IP address as text, which
@@ -26,42 +25,10 @@ func (m *Module) checkIP(w http.ResponseWriter, r *http.Request) error {
 
 // clientIP is the peer address, or the first address of X-Forwarded-For when
 // the peer is a trusted proxy (loopback, or listed in TrustedProxies).
-// HandStack believes the header from anyone; that lets any client claim any
-// address, so ack does not.
 func (m *Module) clientIP(r *http.Request) string {
-	peer := remoteAddr(r.RemoteAddr)
-	if !peer.IsValid() {
+	ip := callerauth.ClientIP(r, m.proxies)
+	if !ip.IsValid() {
 		return "0.0.0.0"
 	}
-	if m.trusted(peer) {
-		first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
-		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return a.Unmap().String()
-		}
-	}
-	return peer.String()
-}
-
-func (m *Module) trusted(a netip.Addr) bool {
-	if a.IsLoopback() {
-		return true
-	}
-	for _, p := range m.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func remoteAddr(s string) netip.Addr {
-	host, _, err := net.SplitHostPort(s)
-	if err != nil {
-		host = s
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
+	return ip.String()
 }

@@ -9,10 +9,10 @@ package wwwroot
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"path/filepath"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 )
 
@@ -58,7 +58,7 @@ type Module struct {
 	static    []string // roots served at /, in order
 	screens   []string // contract roots served at /<ContractRequestPath>/
 	types     *contentTypes
-	proxies   []netip.Prefix
+	proxies   callerauth.Addrs
 	gzipCache *gzipCache
 	shared    *sharedFiles
 }
@@ -85,7 +85,7 @@ func (m *Module) Provision(_ context.Context, h module.Host) error {
 	if cfg.StaticFileCacheMaxAge < 0 {
 		return fmt.Errorf("wwwroot: StaticFileCacheMaxAge %d must not be negative", cfg.StaticFileCacheMaxAge)
 	}
-	proxies, err := parsePrefixes(cfg.TrustedProxies)
+	proxies, err := callerauth.ParseAddrs(cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("wwwroot: TrustedProxies: %w", err)
 	}
@@ -135,21 +135,4 @@ func (m *Module) Routes() []module.Route {
 		{Pattern: "/checkip", Handler: m.checkIP},
 		{Pattern: "/shared-files/manifest", Handler: m.serveManifest},
 	}
-}
-
-func parsePrefixes(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", s)
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
 }
