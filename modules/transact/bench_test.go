@@ -16,42 +16,60 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/ack-dev/ack/internal/acktest"
+	"github.com/ack-dev/ack/internal/config"
 )
 
 // The board list transaction (BOD010 LD01, 90 rows) over HTTP at 16
 // concurrent clients: ack (transact+dbclient in one process, and transact and
 // dbclient in two) against the floor, a hand-written net/http +
-// database/sql handler running the same SQL on the same database file.
+// database/sql handler running the same SQL on the same database, on SQLite
+// and (with ACK_TEST_PG_DSN) on PostgreSQL.
 //
 //	go test -run '^$' -bench BenchmarkBoardList -benchtime 3s ./modules/transact/
 func BenchmarkBoardList(b *testing.B) {
 	tc := acktest.Shared(b, "fixtures/handstack/home/contracts/transact")
 	dc := acktest.Shared(b, "fixtures/handstack/home/contracts/dbclient")
-	for _, l := range boardLayouts {
+	body, _ := json.Marshal(listRequest("", ""))
+	for _, l := range boardLayouts[:2] {
 		b.Run("ack-"+l.name+"-sqlite", func(b *testing.B) {
-			h := startBench(b, l, tc, dc)
-			body, _ := json.Marshal(listRequest("", ""))
+			h := startBench(b, l, tc, sqliteBoard(b, dc))
 			runClients(b, h.URL+"/transact/api/transaction/execute", body)
 		})
 	}
 	b.Run("floor-sqlite", func(b *testing.B) {
 		// The floor reads the database ack seeded, so both see the same rows.
-		h := startBench(b, boardLayouts[0], tc, dc)
+		h := startBench(b, boardLayouts[0], tc, sqliteBoard(b, dc))
 		db, err := sql.Open("sqlite", filepath.Join(h.Home, "data", "dbclient", "HDS", "DB01.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		url := serveFloor(b, db)
-		body, _ := json.Marshal(listRequest("", ""))
-		runClients(b, url, body)
+		runClients(b, serveFloor(b, db, floorSQLite, nil), body)
+	})
+	pg := boardServers[0]
+	for _, l := range boardLayouts[:2] {
+		b.Run("ack-"+l.name+"-postgresql", func(b *testing.B) {
+			settings, _ := pg.settings(b)
+			h := startBench(b, l, tc, settings)
+			runClients(b, h.URL+"/transact/api/transaction/execute", body)
+		})
+	}
+	b.Run("floor-postgresql", func(b *testing.B) {
+		settings, dsn := pg.settings(b)
+		startBench(b, boardLayouts[0], tc, settings) // seeds the table
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		runClients(b, serveFloor(b, db, floorPostgreSQL, floorPostgreSQLArgs), body)
 	})
 }
 
 // startBench runs layout l and seeds the board with ZD01.
-func startBench(b *testing.B, l boardLayout, tc, dc string) *acktest.Host {
+func startBench(b *testing.B, l boardLayout, tc string, db func(*config.Settings)) *acktest.Host {
 	b.Helper()
-	h := l.start(b, tc, dc)
+	h := l.start(b, tc, db)
 	seed, _ := json.Marshal(request("HDS", "BOD", "BOD010", "ZD01", "Row|", nil))
 	var r response
 	post(b, h.URL+"/transact/api/transaction/execute", seed, &r)
@@ -131,8 +149,8 @@ func runClients(b *testing.B, url string, body []byte) {
 	}
 }
 
-// floorSQL is LD01's statement (BOD010.xml), which also creates the table.
-const floorSQL = `CREATE TABLE IF NOT EXISTS Board (ID INTEGER PRIMARY KEY AUTOINCREMENT, Category TEXT, Title TEXT, Content TEXT, Author TEXT, DatePosted TEXT);
+// floorSQLite is LD01's statement (BOD010.xml), which also creates the table.
+const floorSQLite = `CREATE TABLE IF NOT EXISTS Board (ID INTEGER PRIMARY KEY AUTOINCREMENT, Category TEXT, Title TEXT, Content TEXT, Author TEXT, DatePosted TEXT);
 SELECT B.ID, B.Category, B.Title, B.Author, B.DatePosted, '확인' AS EditPost
 FROM Board B
 WHERE B.DatePosted BETWEEN @StartDate AND (@EndDate || '23:59:59')
@@ -141,9 +159,26 @@ WHERE B.DatePosted BETWEEN @StartDate AND (@EndDate || '23:59:59')
 ORDER BY (CASE @Sequence WHEN 'ASC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) ASC,
     (CASE @Sequence WHEN 'DESC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) DESC`
 
+// floorPostgreSQL is the SELECT of LD01 in dbclient's PostgreSQL board
+// contract (testdata/postgresql BOD010.xml), with positional arguments (pgx ignores argument names). The
+// floor runs only the SELECT: ZD01 created the table, and pgx's stdlib
+// cannot run two statements with arguments in one call (dbclient sends them
+// as two).
+const floorPostgreSQL = `SELECT B.ID AS "ID", B.Category AS "Category", B.Title AS "Title", B.Author AS "Author",
+	to_char(B.DatePosted, 'YYYY-MM-DD HH24:MI:SS') AS "DatePosted", '확인' AS "EditPost"
+FROM ack_dbclient_board B
+WHERE B.DatePosted BETWEEN CAST($1 AS timestamp) AND CAST($2 AS date) + interval '1 day'
+	AND ($3 = '' OR B.Category = $3)
+	AND B.Title LIKE '%' || $4 || '%'
+ORDER BY CASE WHEN $5 = 'ASC' THEN B.ID END ASC, CASE WHEN $5 = 'DESC' THEN B.ID END DESC`
+
+// floorPostgreSQLArgs are the request fields bound to $1, $2, ...
+var floorPostgreSQLArgs = []string{"StartDate", "EndDate", "Category", "Title", "Sequence"}
+
 // serveFloor serves the minimal handler: decode the same request body, run
-// the SQL with its six fields, answer the rows as JSON.
-func serveFloor(b *testing.B, db *sql.DB) string {
+// the SQL with its fields (named, or by position in the order of
+// positional), answer the rows as JSON.
+func serveFloor(b *testing.B, db *sql.DB, query string, positional []string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -165,7 +200,18 @@ func serveFloor(b *testing.B, db *sql.DB) string {
 		for _, f := range req.PayLoad.DataMapSet[0] {
 			args = append(args, sql.Named(f.ID, f.Value))
 		}
-		rows, err := db.QueryContext(r.Context(), floorSQL, args...)
+		if positional != nil {
+			byName := args
+			args = make([]any, len(positional))
+			for i, name := range positional {
+				for _, a := range byName {
+					if a.(sql.NamedArg).Name == name {
+						args[i] = a.(sql.NamedArg).Value
+					}
+				}
+			}
+		}
+		rows, err := db.QueryContext(r.Context(), query, args...)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return

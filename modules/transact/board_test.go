@@ -20,55 +20,105 @@ import (
 )
 
 // boardLayout starts hosts running the fixture board contracts (BOD010-012)
-// on a fresh SQLite database and returns the host that serves transact.
+// and returns the host that serves transact. db configures the host that
+// runs dbclient (its contracts and data source).
 type boardLayout struct {
 	name  string
-	start func(t testing.TB, transactContracts, dbclientContracts string) *acktest.Host
+	start func(t testing.TB, transactContracts string, db func(*config.Settings)) *acktest.Host
 }
 
 var boardLayouts = []boardLayout{
-	{"monolith", func(t testing.TB, tc, dc string) *acktest.Host {
+	{"monolith", func(t testing.TB, tc string, db func(*config.Settings)) *acktest.Host {
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info(), dbclient.Info()},
 			Settings: func(s *config.Settings) {
 				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
-				setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+				db(s)
 			},
 		})
 	}},
-	{"split", func(t testing.TB, tc, dc string) *acktest.Host {
-		db := acktest.Start(t, acktest.Options{
-			Modules: []module.Info{dbclient.Info()},
-			Settings: func(s *config.Settings) {
-				setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
-			},
-		})
+	{"split", func(t testing.TB, tc string, db func(*config.Settings)) *acktest.Host {
+		dh := acktest.Start(t, acktest.Options{Modules: []module.Info{dbclient.Info()}, Settings: db})
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info()},
 			Settings: func(s *config.Settings) {
-				s.Peers = map[string][]string{"dbclient": {db.URL}}
+				s.Peers = map[string][]string{"dbclient": {dh.URL}}
 				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
 			},
 		})
 	}},
-	{"split-routing-table", func(t testing.TB, tc, dc string) *acktest.Host {
-		db := acktest.Start(t, acktest.Options{
-			Modules: []module.Info{dbclient.Info()},
-			Settings: func(s *config.Settings) {
-				setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
-			},
-		})
+	{"split-routing-table", func(t testing.TB, tc string, db func(*config.Settings)) *acktest.Host {
+		dh := acktest.Start(t, acktest.Options{Modules: []module.Info{dbclient.Info()}, Settings: db})
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info()},
 			Settings: func(s *config.Settings) {
 				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
 				setModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{
-					"HDS|*|D|D": db.URL + "/dbclient/api/query",
+					"HDS|*|D|D": dh.URL + "/dbclient/api/query",
 					"HDS|*|G|D": "http://localhost:8421/graphclient/api/query",
 				})
 			},
 		})
 	}},
+}
+
+// sqliteBoard runs the fixture SQL contracts (dc) on dbclient's implicit
+// SQLite file.
+func sqliteBoard(t testing.TB, dc string) func(*config.Settings) {
+	return func(s *config.Settings) {
+		setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+	}
+}
+
+// boardServer is a database server the board scenario runs on, with
+// dbclient's dialect version of the board SQL contracts
+// (modules/dbclient/testdata/<dir>).
+type boardServer struct {
+	name, env, dir, dsID, provider string
+	// conn turns the test DSN into the HandStack connection string.
+	conn func(t testing.TB, dsn string) string
+}
+
+var boardServers = []boardServer{
+	{"postgresql", "ACK_TEST_PG_DSN", "postgresql", "DB05", "PostgreSQL", func(t testing.TB, dsn string) string {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw, _ := u.User.Password()
+		return fmt.Sprintf("Host=%s;Port=%s;Database=%s;User ID=%s;Password=%s;SSL Mode=%s;",
+			u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw, u.Query().Get("sslmode"))
+	}},
+	{"mariadb", "ACK_TEST_MYSQL_DSN", "mysql", "DB04", "MySQL", func(t testing.TB, dsn string) string {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := strings.Cut(cfg.Addr, ":")
+		return fmt.Sprintf("Server=%s;Port=%s;Uid=%s;Pwd=%s;Database=%s;SslMode=none;Charset=utf8mb4;Allow User Variables=True;",
+			host, port, cfg.User, cfg.Passwd, cfg.DBName)
+	}},
+}
+
+// settings returns the dbclient settings for srv and the server's DSN; it
+// skips (fails under ACK_REQUIRE_ALL) when the server is not configured.
+func (srv boardServer) settings(t testing.TB) (func(*config.Settings), string) {
+	dsn := os.Getenv(srv.env)
+	if dsn == "" {
+		acktest.Require(t, srv.env+" (run: eval \"$(scripts/start-databases.sh)\")")
+	}
+	dc := filepath.Join(acktest.RepoRoot(t), "modules", "dbclient", "testdata", srv.dir)
+	if _, err := os.Stat(dc); err != nil {
+		acktest.Require(t, "dbclient's "+srv.dir+" board contracts at "+dc)
+	}
+	return func(s *config.Settings) {
+		setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+		setModuleConfig(t, s, "dbclient", "ImplicitSQLite", false)
+		setModuleConfig(t, s, "dbclient", "DataSource", []map[string]any{{
+			"ApplicationID": "HDS", "ProjectID": "*", "DataSourceID": srv.dsID,
+			"DataProvider": srv.provider, "ConnectionString": srv.conn(t, dsn),
+		}})
+	}, dsn
 }
 
 // boardRow is one Board row as LD01 lists it.
@@ -175,7 +225,7 @@ func TestBoardSQLite(t *testing.T) {
 	dc := acktest.Shared(t, "fixtures/handstack/home/contracts/dbclient")
 	for _, l := range boardLayouts {
 		t.Run(l.name, func(t *testing.T) {
-			runBoard(t, l.start(t, tc, dc))
+			runBoard(t, l.start(t, tc, sqliteBoard(t, dc)))
 		})
 	}
 }
@@ -186,52 +236,10 @@ func TestBoardSQLite(t *testing.T) {
 // fixtures, which do not depend on the database.
 func TestBoardServers(t *testing.T) {
 	tc := acktest.Shared(t, "fixtures/handstack/home/contracts/transact")
-	servers := []struct {
-		name, env, dir, dsID, provider string
-		conn                           func(t *testing.T, dsn string) string
-	}{
-		{"postgresql", "ACK_TEST_PG_DSN", "postgresql", "DB05", "PostgreSQL", func(t *testing.T, dsn string) string {
-			u, err := url.Parse(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pw, _ := u.User.Password()
-			return fmt.Sprintf("Host=%s;Port=%s;Database=%s;User ID=%s;Password=%s;SSL Mode=%s;",
-				u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw, u.Query().Get("sslmode"))
-		}},
-		{"mariadb", "ACK_TEST_MYSQL_DSN", "mysql", "DB04", "MySQL", func(t *testing.T, dsn string) string {
-			cfg, err := mysql.ParseDSN(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			host, port, _ := strings.Cut(cfg.Addr, ":")
-			return fmt.Sprintf("Server=%s;Port=%s;Uid=%s;Pwd=%s;Database=%s;SslMode=none;Charset=utf8mb4;Allow User Variables=True;",
-				host, port, cfg.User, cfg.Passwd, cfg.DBName)
-		}},
-	}
-	for _, srv := range servers {
+	for _, srv := range boardServers {
 		t.Run(srv.name, func(t *testing.T) {
-			dsn := os.Getenv(srv.env)
-			if dsn == "" {
-				acktest.Require(t, srv.env+" (run: eval \"$(scripts/start-databases.sh)\")")
-			}
-			dc := filepath.Join(acktest.RepoRoot(t), "modules", "dbclient", "testdata", srv.dir)
-			if _, err := os.Stat(dc); err != nil {
-				acktest.Require(t, "dbclient's "+srv.dir+" board contracts at "+dc)
-			}
-			h := acktest.Start(t, acktest.Options{
-				Modules: []module.Info{transact.Info(), dbclient.Info()},
-				Settings: func(s *config.Settings) {
-					setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
-					setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
-					setModuleConfig(t, s, "dbclient", "ImplicitSQLite", false)
-					setModuleConfig(t, s, "dbclient", "DataSource", []map[string]any{{
-						"ApplicationID": "HDS", "ProjectID": "*", "DataSourceID": srv.dsID,
-						"DataProvider": srv.provider, "ConnectionString": srv.conn(t, dsn),
-					}})
-				},
-			})
-			runBoard(t, h)
+			db, _ := srv.settings(t)
+			runBoard(t, boardLayouts[0].start(t, tc, db))
 		})
 	}
 }
