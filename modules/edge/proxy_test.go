@@ -118,8 +118,9 @@ func TestRetryWhenConnectionRefused(t *testing.T) {
 	}))
 	defer live.Close()
 	// The dead upstream weighs most, so the first pick is the dead one. Active
-	// checks are slowed so that only the failing request itself can notice.
-	h := startEdge(t, oneRoute(poolOf(dead+"=100", live.URL+"=1")), map[string]any{"HealthCheckInterval": "1h"})
+	// checks cannot take it out (one round, a threshold never reached), so
+	// only the failing request itself can.
+	h := startEdge(t, oneRoute(poolOf(dead+"=100", live.URL+"=1")), map[string]any{"HealthCheckInterval": "1h", "UnhealthyThreshold": 100})
 	for i := range 10 {
 		resp := h.Post(t, "/transact/api", fmt.Sprintf(`{"n":%d}`, i))
 		if code, text := body(t, resp); code != 200 || text != "live" {
