@@ -3,15 +3,11 @@ package function_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
+	"fmt"
 	"os/exec"
-	"slices"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/modules/dbclient"
 	"github.com/ack-dev/ack/modules/function"
 	"github.com/ack-dev/ack/modules/transact"
@@ -39,55 +35,12 @@ func BenchmarkFunctionThroughTransact(b *testing.B) {
 // runClients posts body b.N times from 16 clients and reports calls/s, p50
 // and p99; every answer must contain want.
 func runClients(b *testing.B, url string, body []byte, want string) {
-	const clients = 16
-	tr := &http.Transport{MaxIdleConnsPerHost: clients}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, b.N)
-	work := make(chan struct{}, b.N)
-	for range b.N {
-		work <- struct{}{}
-	}
-	close(work)
-	b.ResetTimer()
-	cpu := processCPU()
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			local := make([]time.Duration, 0, b.N/clients+1)
-			for range work {
-				start := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				data, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || !strings.Contains(string(data), want) {
-					b.Errorf("status %d: %s", resp.StatusCode, data)
-					return
-				}
-				local = append(local, time.Since(start))
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	cpu = processCPU() - cpu
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-		b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "calls/s")
-		// Client and server share the process: the CPU per request of both,
-		// which other load on the machine does not inflate as it does wall time.
-		b.ReportMetric(float64(cpu.Microseconds())/float64(len(lat)), "cpu-us/op")
-	}
+	acktest.Load(b, acktest.LoadOptions{URL: url, Body: body, Rate: "calls/s", Check: func(status int, answer []byte) error {
+		if status != 200 || !bytes.Contains(answer, []byte(want)) {
+			return fmt.Errorf("status %d: %s", status, answer)
+		}
+		return nil
+	}})
 }
 
 // The same function through POST /function/api/execution (no transact), and
