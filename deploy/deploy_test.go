@@ -347,33 +347,17 @@ func checkDeployment(t *testing.T, c *cluster, d *appsv1.Deployment) *process {
 
 // settingsOf reads the settings ack would run with: the ack.json mounted
 // from a ConfigMap (decoded strictly, as ack does) and the container's
-// literal environment, through the real config.Load.
+// literal environment.
 func settingsOf(t *testing.T, c *cluster, p *process) config.Settings {
 	t.Helper()
-	home := t.TempDir()
-	if data, ok := mountedFile(t, c, p, filepath.Join(p.home, "ack.json")); ok {
-		if err := os.WriteFile(filepath.Join(home, "ack.json"), []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ackJSON, _ := mountedFile(t, c, p, filepath.Join(p.home, "ack.json"))
 	var environ []string
 	for _, e := range p.container.Env {
 		if e.ValueFrom == nil {
 			environ = append(environ, e.Name+"="+e.Value)
 		}
 	}
-	s, err := config.Load(home, environ)
-	if err != nil {
-		t.Fatalf("ack would refuse these settings: %v", err)
-	}
-	if v := flagValue(p.container.Args, "port"); v != "" {
-		if s.Port, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("--port=%s: %v", v, err)
-		}
-	}
-	if v := flagValue(p.container.Args, "modules"); v != "" {
-		s.Modules = config.SplitList(v)
-	}
+	s := loadSettings(t, p.home, ackJSON, environ, p.container.Args)
 	if len(s.Modules) == 0 {
 		t.Fatal("no modules chosen: set ACK_MODULES or modules in ack.json (the default would also load the edge)")
 	}
@@ -382,9 +366,38 @@ func settingsOf(t *testing.T, c *cluster, p *process) config.Settings {
 			t.Errorf("module %q is not one of ack's", m)
 		}
 	}
-	// config.Load resolved relative paths against our stand-in home.
-	if rel, err := filepath.Rel(home, s.DataDir); err == nil && within(s.DataDir, home) {
-		s.DataDir = filepath.Join(p.home, rel)
+	return s
+}
+
+// loadSettings runs ack's own config.Load for a process whose home is home
+// (on another machine: a stand-in directory holds ackJSON), then applies the
+// --port and --modules flags of args as the command line does.
+func loadSettings(t *testing.T, home, ackJSON string, environ, args []string) config.Settings {
+	t.Helper()
+	standIn := t.TempDir()
+	if ackJSON != "" {
+		if err := os.WriteFile(filepath.Join(standIn, "ack.json"), []byte(ackJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := config.Load(standIn, environ)
+	if err != nil {
+		t.Fatalf("ack would refuse these settings: %v", err)
+	}
+	rebase := func(p string) string {
+		if rel, err := filepath.Rel(standIn, p); err == nil && p != "" && within(p, standIn) {
+			return filepath.Join(home, rel)
+		}
+		return p
+	}
+	s.DataDir, s.PIDFile = rebase(s.DataDir), rebase(s.PIDFile)
+	if v := flagValue(args, "port"); v != "" {
+		if s.Port, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("--port=%s: %v", v, err)
+		}
+	}
+	if v := flagValue(args, "modules"); v != "" {
+		s.Modules = config.SplitList(v)
 	}
 	return s
 }
