@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ack-dev/ack/internal/jsonenc"
 )
 
 // ReturnType selects how an executor shapes its answer (ExecuteDynamicTypeObject).
@@ -174,6 +176,54 @@ type DynamicResponse struct {
 	// ErrorCode is ack's stable machine-readable code for a failure (empty on
 	// success). HandStack clients ignore unknown properties.
 	ErrorCode string `json:"ErrorCode,omitempty"`
+}
+
+// AppendJSON appends the response as encoding/json would write it, except
+// that ResultJSON is copied as it is, without the validation and compaction
+// encoding/json spends on a large result: only for a response whose
+// ResultJSON the caller produced itself (a module answering over HTTP).
+func (r *DynamicResponse) AppendJSON(b []byte) ([]byte, error) {
+	b = num(b, `{"Acknowledge":`, int64(r.Acknowledge))
+	b = str(b, `,"CorrelationID":`, r.CorrelationID)
+	b = str(b, `,"ExceptionText":`, r.ExceptionText)
+	b = strs(b, `,"Informations":`, r.Informations)
+	b = str(b, `,"Version":`, r.Version)
+	b = str(b, `,"ResponseID":`, r.ResponseID)
+	b = str(b, `,"Environment":`, r.Environment)
+	b = num(b, `,"RowsAffected":`, int64(r.RowsAffected))
+	b = strs(b, `,"ResultMeta":`, r.ResultMeta)
+	b = append(b, `,"ResultJson":`...)
+	if len(r.ResultJSON) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, r.ResultJSON...)
+	}
+	b = append(b, `,"ResultObject":`...)
+	b, err := jsonenc.Value(b, r.ResultObject)
+	if err != nil {
+		return b, fmt.Errorf("ResultObject: %w", err)
+	}
+	b = num(b, `,"ResultInteger":`, r.ResultInteger)
+	if r.ErrorCode != "" {
+		b = str(b, `,"ErrorCode":`, r.ErrorCode)
+	}
+	return append(b, '}'), nil
+}
+
+// strs appends a property name (with its colon) and a list of strings.
+func strs(b []byte, name string, list []string) []byte {
+	b = append(b, name...)
+	if list == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.String(b, v)
+	}
+	return append(b, ']')
 }
 
 // Fail builds a failed response with a client-safe message and a stable code.

@@ -126,3 +126,29 @@ func FuzzFlexString(f *testing.F) {
 		}
 	})
 }
+
+// TestDynamicResponseAppendJSON checks every field, byte for byte, against
+// encoding/json.
+func TestDynamicResponseAppendJSON(t *testing.T) {
+	type plain DynamicResponse
+	for _, r := range []*DynamicResponse{
+		{Acknowledge: 1, CorrelationID: "g<1>", ExceptionText: "e\n\"", Informations: []string{"i", "한"}, Version: "v", ResponseID: "r", Environment: "D",
+			RowsAffected: -3, ResultMeta: []string{"ID:number;"}, ResultJSON: json.RawMessage(`[{"id":"GridData0","value":[{"a":"\u003c"}]}]`),
+			ResultObject: json.Number("12.50"), ResultInteger: 1 << 62, ErrorCode: "X"},
+		{ResultObject: "text <&>"},
+		{Informations: []string{}, ResultMeta: []string{}, ResultObject: map[string]any{"b": 1, "a": []int{2}}},
+		Fail("g", "code", "message"),
+	} {
+		got, err := r.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal((*plain)(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}

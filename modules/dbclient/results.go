@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -474,6 +475,25 @@ func writeChart(b []byte, rs resultSet) ([]byte, error) {
 		b = append(b, '}')
 	}
 	return append(b, ']'), nil
+}
+
+// writeResponse answers resp over HTTP, encoded into a pooled buffer with
+// its ResultJson copied as dbclient wrote it.
+func writeResponse(w http.ResponseWriter, resp *wire.DynamicResponse) error {
+	bp := outputBuffers.Get().(*[]byte)
+	body, err := resp.AppendJSON((*bp)[:0])
+	defer func() {
+		if cap(body) <= maxPooledOutput {
+			*bp = body[:0]
+			outputBuffers.Put(bp)
+		}
+	}()
+	if err != nil {
+		return fmt.Errorf("dbclient: encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, err = w.Write(body)
+	return err
 }
 
 // resultJSON is the ResultJson array, in a new slice of its own.

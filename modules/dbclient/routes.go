@@ -76,7 +76,7 @@ func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return respondJSON(w, resp)
+	return writeResponse(w, resp)
 }
 
 func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
