@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -129,7 +130,7 @@ func BenchmarkInitialLoad10k(b *testing.B) {
 		kind contract.Kind[statement]
 	}{{"xml", mapperKind()}, {"store", storeOnly}} {
 		b.Run(k.name, func(b *testing.B) {
-			cpu := processCPU()
+			cpu := acktest.ProcessCPU()
 			for b.Loop() {
 				s := contract.NewStore(k.kind, []string{root}, contract.Options{})
 				if _, err := s.Reload(context.Background()); err != nil {
@@ -146,7 +147,7 @@ func BenchmarkInitialLoad10k(b *testing.B) {
 
 // reportCPU adds the process CPU time per op since start (cpu-ms/op).
 func reportCPU(b *testing.B, start time.Duration) {
-	if used := processCPU() - start; used > 0 {
+	if used := acktest.ProcessCPU() - start; used > 0 {
 		b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "cpu-ms/op")
 	}
 }
@@ -161,7 +162,7 @@ func BenchmarkRefreshOneOf10k(b *testing.B) {
 	}
 	rel := "HDS/P042/TST04200.xml"
 	i := 0
-	cpu := processCPU()
+	cpu := acktest.ProcessCPU()
 	defer reportCPU(b, cpu)
 	for b.Loop() {
 		i++
