@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
-	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -96,57 +94,15 @@ func post(b *testing.B, url string, body []byte, out any) {
 	}
 }
 
-// runClients posts body b.N times from 16 clients and reports p50/p99.
+// runClients posts body b.N times from 16 clients; every answer must be a
+// 200 with the 90 rows (over 1000 bytes).
 func runClients(b *testing.B, url string, body []byte) {
-	const clients = 16
-	tr := &http.Transport{MaxIdleConnsPerHost: clients}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, b.N)
-	work := make(chan struct{}, b.N)
-	for range b.N {
-		work <- struct{}{}
-	}
-	close(work)
-	b.ResetTimer()
-	cpu := processCPU()
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			local := make([]time.Duration, 0, b.N/clients+1)
-			for range work {
-				start := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				n, _ := io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || n < 1000 {
-					b.Errorf("status %d, %d bytes", resp.StatusCode, n)
-					return
-				}
-				local = append(local, time.Since(start))
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	cpu = processCPU() - cpu
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-		b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "req/s")
-		// Client and server share the process: the CPU per request of both,
-		// which other load on the machine does not inflate as it does wall time.
-		b.ReportMetric(float64(cpu.Microseconds())/float64(len(lat)), "cpu-us/op")
-	}
+	acktest.Load(b, acktest.LoadOptions{URL: url, Body: body, Check: func(status int, answer []byte) error {
+		if status != http.StatusOK || len(answer) < 1000 {
+			return fmt.Errorf("status %d, %d bytes", status, len(answer))
+		}
+		return nil
+	}})
 }
 
 // floorSQLite is LD01's statement (BOD010.xml), which also creates the table.
