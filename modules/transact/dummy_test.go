@@ -132,7 +132,7 @@ func TestDummyFormValue(t *testing.T) {
 	if err := json.Unmarshal(r.Result.DataSet[0].Value, &v); err != nil || v["CompanyName"] != "HandStack" {
 		t.Fatalf("FormData0 = %s (%v)", r.Result.DataSet[0].Value, err)
 	}
-	if r.CorrelationID != "R-GD01" || r.Transaction.GlobalID != "G-TST020GD01" {
+	if r.CorrelationID != "R-TST020GD01" || r.Transaction.GlobalID != "G-TST020GD01" {
 		t.Errorf("echo: correlationID %q globalID %q", r.CorrelationID, r.Transaction.GlobalID)
 	}
 }

@@ -12,42 +12,24 @@ import (
 	"github.com/ack-dev/ack/internal/config"
 )
 
-// item is one field of an input row.
+// item is one field of an input row (acktest.Field, short to write).
 type item struct {
-	ID    string `json:"id"`
-	Value any    `json:"value"`
+	ID    string
+	Value any
 }
 
-// request builds a TransactionRequest the way syn.js does (reference §3.8).
+// request builds a TransactionRequest the way syn.js does (reference §3.8),
+// with the input's dataMapInterface ("Row|Form").
 func request(app, project, tx, fn, iface string, rows ...[]item) map[string]any {
-	set := make([][]item, 0, len(rows))
-	counts := []int{}
-	for _, r := range rows {
-		if r == nil {
-			r = []item{}
+	fields := make([][]acktest.Field, len(rows))
+	for i, row := range rows {
+		for _, it := range row {
+			fields[i] = append(fields[i], acktest.Field(it))
 		}
-		set = append(set, r)
 	}
-	if len(rows) > 0 {
-		counts = append(counts, len(rows))
-	}
-	return map[string]any{
-		"accessToken": "", "action": "SYN", "kind": "BIZ", "clientTag": "HANDSTACK|WebClient|ack|D",
-		"loadOptions": map[string]any{"encryptionType": "P", "encryptionKey": "G", "platform": "Win32"},
-		"requestID":   "R-" + fn, "version": "001", "environment": "D",
-		"system": map[string]any{
-			"programID": app, "moduleID": "wwwroot", "version": "1.0.0",
-			"routes":   []any{map[string]any{"systemID": "HANDSTACK", "requestTick": 1741750512000}},
-			"localeID": "ko-KR", "hostName": "localhost", "pathName": "/view/x.html",
-		},
-		"interface": map[string]any{"devicePlatform": "browser", "interfaceID": "WEB", "sourceIP": "10.0.0.7", "sourcePort": 0, "timeout": 180000},
-		"transaction": map[string]any{
-			"globalID": "G-" + tx + fn, "businessID": project, "transactionID": tx, "functionID": fn,
-			"commandType": "D", "simulationType": "P", "terminalGroupID": "|", "operatorID": "",
-			"screenID": tx, "startTraceID": "", "dataFormat": "J", "compressionYN": "N",
-		},
-		"payLoad": map[string]any{"property": map[string]any{}, "dataMapInterface": iface, "dataMapCount": counts, "dataMapSet": set, "dataMapSetRaw": []any{}},
-	}
+	r := acktest.Transaction(app, project, tx, fn, fields...)
+	r["payLoad"].(map[string]any)["dataMapInterface"] = iface
+	return r
 }
 
 // response is the part of a TransactionResponse the tests look at.
