@@ -275,8 +275,10 @@ func TestProcessSIGKILLLosesNothing(t *testing.T) {
 	if names["a"] == 0 || names["b"] == 0 {
 		t.Errorf("both upstreams should have served before the kill: %v", names)
 	}
-	if names["a"] != atKill {
-		t.Errorf("a answered %d requests after it was killed", names["a"]-atKill)
+	// An answer read just before the kill may be counted just after it: at
+	// most one per client.
+	if late := names["a"] - atKill; late > 4 {
+		t.Errorf("a answered %d requests after it was killed", late)
 	}
 	if got := upstreamHealth(edgeStatus(t, h), a.URL); got != "down" {
 		t.Errorf("killed upstream health = %s", got)
