@@ -213,9 +213,12 @@ func (v *vm) call(ctx context.Context, prog *Program, call script.Call) (string,
 // arguments parses call.Args and adds the shared context's properties to
 // its dataContext.
 func (v *vm) arguments(call script.Call) (goja.Value, error) {
-	args, err := v.parse(goja.Undefined(), v.rt.ToValue(string(call.Args)))
-	if err != nil {
-		return nil, fmt.Errorf("jsruntime: arguments: %w", err)
+	args, ok := v.parseJSON(string(call.Args))
+	if !ok {
+		var err error
+		if args, err = v.parse(goja.Undefined(), v.rt.ToValue(string(call.Args))); err != nil {
+			return nil, fmt.Errorf("jsruntime: arguments: %w", err)
+		}
 	}
 	if len(call.Context) == 0 {
 		return args, nil
