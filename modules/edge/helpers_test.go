@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -46,21 +45,15 @@ func startEdge(t testing.TB, routes string, settings map[string]any) *acktest.Ho
 	t.Helper()
 	home := t.TempDir()
 	writeRoutes(t, home, routes)
-	overlay := map[string]json.RawMessage{}
-	for _, src := range []map[string]any{fastHealth, settings} {
-		for k, v := range src {
-			raw, err := json.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			overlay[k] = raw
-		}
-	}
 	return acktest.Start(t, acktest.Options{
 		Home:    home,
 		Modules: []module.Info{Info()},
 		Settings: func(s *config.Settings) {
-			s.ModuleConfig = map[string]map[string]json.RawMessage{"edge": overlay}
+			for _, src := range []map[string]any{fastHealth, settings} {
+				for k, v := range src {
+					acktest.SetModuleConfig(t, s, string(module.Edge), k, v)
+				}
+			}
 		},
 	})
 }
