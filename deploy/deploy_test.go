@@ -268,7 +268,9 @@ type process struct {
 
 func (p *process) runs(id module.ID) bool { return slices.Contains(p.settings.Modules, string(id)) }
 
-func checkDeployment(t *testing.T, c *cluster, d *appsv1.Deployment) *process {
+// newProcess finds the ack container of d and the settings it runs with.
+func newProcess(t *testing.T, c *cluster, d *appsv1.Deployment) *process {
+	t.Helper()
 	spec := d.Spec.Template.Spec
 	var ack *corev1.Container
 	for i := range spec.Containers {
@@ -277,19 +279,26 @@ func checkDeployment(t *testing.T, c *cluster, d *appsv1.Deployment) *process {
 		}
 	}
 	if ack == nil {
-		t.Fatal("no container named ack")
-	}
-	if ack.Image == "" {
-		t.Error("no image")
+		t.Fatalf("Deployment %s: no container named ack", d.Name)
 	}
 	p := &process{deployment: d, container: ack, home: flagValue(ack.Args, "home")}
 	if p.home == "" {
 		p.home = envValue(ack, "ACK_HOME")
 	}
 	if !filepath.IsAbs(p.home) {
-		t.Fatalf("home %q: give --home=/absolute/path", p.home)
+		t.Fatalf("Deployment %s: home %q: give --home=/absolute/path", d.Name, p.home)
 	}
 	p.settings = settingsOf(t, c, p)
+	return p
+}
+
+func checkDeployment(t *testing.T, c *cluster, d *appsv1.Deployment) *process {
+	spec := d.Spec.Template.Spec
+	p := newProcess(t, c, d)
+	ack := p.container
+	if ack.Image == "" {
+		t.Error("no image")
+	}
 
 	// Probes on the port ack listens on.
 	port := containerPort(ack, intstr.FromString("http"))
