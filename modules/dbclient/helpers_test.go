@@ -50,23 +50,14 @@ func start(t testing.TB, cfg map[string]any, files map[string]string) *env {
 			t.Fatal(err)
 		}
 	}
-	overlay := map[string]json.RawMessage{}
-	for k, v := range cfg {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		overlay[k] = raw
-	}
 	p := &probe{}
 	h := acktest.Start(t, acktest.Options{
 		Home:    home,
 		Modules: []module.Info{dbclient.Info(), {ID: "probe", Calls: []module.ID{module.DBClient}, New: func() module.Module { return p }}},
 		Settings: func(s *config.Settings) {
-			if s.ModuleConfig == nil {
-				s.ModuleConfig = map[string]map[string]json.RawMessage{}
+			for k, v := range cfg {
+				acktest.SetModuleConfig(t, s, "dbclient", k, v)
 			}
-			s.ModuleConfig["dbclient"] = overlay
 		},
 	})
 	return &env{Host: h, exec: p.exec}

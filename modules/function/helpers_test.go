@@ -2,7 +2,6 @@ package function_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,14 +31,6 @@ func write(t testing.TB, home string, files map[string]string) {
 // startHost runs the given modules with function's settings overlaid by cfg.
 func startHost(t testing.TB, home string, cfg map[string]any, mods ...module.Info) *acktest.Host {
 	t.Helper()
-	overlay := map[string]json.RawMessage{}
-	for k, v := range cfg {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		overlay[k] = raw
-	}
 	if len(mods) == 0 {
 		mods = []module.Info{function.Info()}
 	}
@@ -47,10 +38,9 @@ func startHost(t testing.TB, home string, cfg map[string]any, mods ...module.Inf
 		Home:    home,
 		Modules: mods,
 		Settings: func(s *config.Settings) {
-			if s.ModuleConfig == nil {
-				s.ModuleConfig = map[string]map[string]json.RawMessage{}
+			for k, v := range cfg {
+				acktest.SetModuleConfig(t, s, "function", k, v)
 			}
-			s.ModuleConfig["function"] = overlay
 		},
 	})
 }

@@ -3,7 +3,6 @@ package logger_test
 import (
 	"cmp"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,18 +36,9 @@ func startLogger(t testing.TB, home string, moduleConfig map[string]any) (*ackte
 		Home:    home,
 		Modules: []module.Info{info},
 		Settings: func(s *config.Settings) {
-			if moduleConfig == nil {
-				return
-			}
-			overlay := map[string]json.RawMessage{}
 			for k, v := range moduleConfig {
-				raw, err := json.Marshal(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				overlay[k] = raw
+				acktest.SetModuleConfig(t, s, "logger", k, v)
 			}
-			s.ModuleConfig = map[string]map[string]json.RawMessage{"logger": overlay}
 		},
 	})
 	return h, mod

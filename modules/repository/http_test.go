@@ -81,10 +81,8 @@ func startEnv(t testing.TB, s3 *S3Location, overlay map[string]any) *env {
 		for k, v := range overlay {
 			values[k] = v
 		}
-		s.ModuleConfig = map[string]map[string]json.RawMessage{"repository": {}}
 		for k, v := range values {
-			raw, _ := json.Marshal(v)
-			s.ModuleConfig["repository"][k] = raw
+			acktest.SetModuleConfig(t, s, "repository", k, v)
 		}
 	}})
 	return e

@@ -32,7 +32,7 @@ var boardLayouts = []boardLayout{
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info(), dbclient.Info()},
 			Settings: func(s *config.Settings) {
-				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
+				acktest.SetModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
 				db(s)
 			},
 		})
@@ -43,7 +43,7 @@ var boardLayouts = []boardLayout{
 			Modules: []module.Info{transact.Info()},
 			Settings: func(s *config.Settings) {
 				s.Peers = map[string][]string{"dbclient": {dh.URL}}
-				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
+				acktest.SetModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
 			},
 		})
 	}},
@@ -52,8 +52,8 @@ var boardLayouts = []boardLayout{
 		return acktest.Start(t, acktest.Options{
 			Modules: []module.Info{transact.Info()},
 			Settings: func(s *config.Settings) {
-				setModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
-				setModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{
+				acktest.SetModuleConfig(t, s, "transact", "ContractBasePath", []string{tc})
+				acktest.SetModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{
 					"HDS|*|D|D": dh.URL + "/dbclient/api/query",
 					"HDS|*|G|D": "http://localhost:8421/graphclient/api/query",
 				})
@@ -66,7 +66,7 @@ var boardLayouts = []boardLayout{
 // SQLite file.
 func sqliteBoard(t testing.TB, dc string) func(*config.Settings) {
 	return func(s *config.Settings) {
-		setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+		acktest.SetModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
 	}
 }
 
@@ -112,9 +112,9 @@ func (srv boardServer) settings(t testing.TB) (func(*config.Settings), string) {
 		acktest.Require(t, "dbclient's "+srv.dir+" board contracts at "+dc)
 	}
 	return func(s *config.Settings) {
-		setModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
-		setModuleConfig(t, s, "dbclient", "ImplicitSQLite", false)
-		setModuleConfig(t, s, "dbclient", "DataSource", []map[string]any{{
+		acktest.SetModuleConfig(t, s, "dbclient", "ContractBasePath", []string{dc})
+		acktest.SetModuleConfig(t, s, "dbclient", "ImplicitSQLite", false)
+		acktest.SetModuleConfig(t, s, "dbclient", "DataSource", []map[string]any{{
 			"ApplicationID": "HDS", "ProjectID": "*", "DataSourceID": srv.dsID,
 			"DataProvider": srv.provider, "ConnectionString": srv.conn(t, dsn),
 		}})

@@ -32,8 +32,8 @@ func startDummyHost(t *testing.T) *acktest.Host {
 		Home:    home,
 		Modules: []module.Info{transact.Info()},
 		Settings: func(s *config.Settings) {
-			setModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{"HDS|*|G|D": "http://127.0.0.1:1/graphclient/api/query"})
-			setModuleConfig(t, s, "transact", "ContractBasePath", []string{contracts})
+			acktest.SetModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{"HDS|*|G|D": "http://127.0.0.1:1/graphclient/api/query"})
+			acktest.SetModuleConfig(t, s, "transact", "ContractBasePath", []string{contracts})
 		},
 	})
 }
@@ -188,7 +188,7 @@ func TestUnreachableModule(t *testing.T) {
 		Modules: []module.Info{transact.Info()},
 		Settings: func(s *config.Settings) {
 			s.Peers = map[string][]string{"dbclient": {"http://127.0.0.1:1"}}
-			setModuleConfig(t, s, "transact", "ContractBasePath", []string{contracts})
+			acktest.SetModuleConfig(t, s, "transact", "ContractBasePath", []string{contracts})
 		},
 	})
 	r := execute(t, h, request("HDS", "BOD", "BOD010", "LD01", "Row|Grid", []item{{"Title", ""}}))

@@ -73,7 +73,7 @@ func startRawHost(t *testing.T, settings func(*config.Settings)) (*acktest.Host,
 			ID: "capture", Calls: []module.ID{module.Transact}, New: func() module.Module { return c },
 		}},
 		Settings: func(s *config.Settings) {
-			setModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{"APP|*|G|D": "http://127.0.0.1:1/graphclient/api/query"})
+			acktest.SetModuleConfig(t, s, "transact", "RoutingCommandUri", map[string]string{"APP|*|G|D": "http://127.0.0.1:1/graphclient/api/query"})
 			if settings != nil {
 				settings(s)
 			}
@@ -208,8 +208,8 @@ func TestMetadataEndpoints(t *testing.T) {
 
 func TestMetadataLockedDown(t *testing.T) {
 	h, _ := startRawHost(t, func(s *config.Settings) {
-		setModuleConfig(t, s, "transact", "AllowClientIP", []string{})
-		setModuleConfig(t, s, "transact", "AuthorizationKey", "secret-key")
+		acktest.SetModuleConfig(t, s, "transact", "AllowClientIP", []string{})
+		acktest.SetModuleConfig(t, s, "transact", "AuthorizationKey", "secret-key")
 	})
 	resp := h.Get(t, "/transact/api/transaction/meta")
 	resp.Body.Close()

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ack-dev/ack/internal/acktest"
-	"github.com/ack-dev/ack/internal/config"
 )
 
 // item is one field of an input row (acktest.Field, short to write).
@@ -101,20 +100,4 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// setModuleConfig overlays one ModuleConfig key of module id.
-func setModuleConfig(t testing.TB, s *config.Settings, id, key string, v any) {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.ModuleConfig == nil {
-		s.ModuleConfig = map[string]map[string]json.RawMessage{}
-	}
-	if s.ModuleConfig[id] == nil {
-		s.ModuleConfig[id] = map[string]json.RawMessage{}
-	}
-	s.ModuleConfig[id][key] = raw
 }

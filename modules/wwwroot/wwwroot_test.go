@@ -97,18 +97,9 @@ func start(t *testing.T, home string, cfg map[string]any) *acktest.Host {
 			{ID: module.Logger, New: func() module.Module { return idle{} }},
 		},
 		Settings: func(s *config.Settings) {
-			if cfg == nil {
-				return
-			}
-			overlay := map[string]json.RawMessage{}
 			for k, v := range cfg {
-				raw, err := json.Marshal(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				overlay[k] = raw
+				acktest.SetModuleConfig(t, s, "wwwroot", k, v)
 			}
-			s.ModuleConfig = map[string]map[string]json.RawMessage{"wwwroot": overlay}
 		},
 	})
 }
