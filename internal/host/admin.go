@@ -40,7 +40,7 @@ func (h *Host) admin(level access, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		token := h.cfg.Settings.Admin.Token
-		if level == readOnly && isLoopback(r.RemoteAddr) {
+		if level == readOnly && isLocal(r) {
 			next(w, r)
 			return
 		}
@@ -65,9 +65,14 @@ func tokenEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
 }
 
-// isLoopback reports whether the TCP peer (never a forwarded header) is local.
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
+// isLocal reports whether the request comes from this machine itself: the
+// TCP peer is loopback and no proxy says it forwarded it (a proxy on the same
+// host, such as the edge, connects from loopback on behalf of anyone).
+func isLocal(r *http.Request) bool {
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return false
 	}

@@ -49,6 +49,13 @@ type Host struct {
 	srv       *http.Server
 	// hostPatterns are the host's own route patterns (metrics label "host").
 	hostPatterns map[string]bool
+	// rootOwner labels requests no module prefix claims: the module serving
+	// "/" (wwwroot or edge), else "host".
+	rootOwner string
+	// afterListenerClose runs once the listeners are closed on a stop that is
+	// not a hand-off (it closes the upgrader's copy of the socket, so that new
+	// connections are refused instead of queued and reset).
+	afterListenerClose func()
 	draining     atomic.Bool
 	lnMu         sync.Mutex
 	listeners    []net.Listener
@@ -105,6 +112,12 @@ func New(cfg Config) (*Host, error) {
 		mh.log = h.moduleLogger(mh.info.ID)
 	}
 	h.metrics = newHTTPMetrics()
+	h.rootOwner = "host"
+	for _, id := range []module.ID{module.Edge, module.WWWRoot} {
+		if _, ok := local[id]; ok {
+			h.rootOwner = string(id)
+		}
+	}
 	h.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -305,6 +318,9 @@ func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 			_ = ln.Close()
 		}
 		h.lnMu.Unlock()
+		if h.afterListenerClose != nil {
+			h.afterListenerClose()
+		}
 		t := time.NewTimer(idleGrace)
 		select {
 		case <-t.C:

@@ -361,3 +361,31 @@ func TestPathsMatchWithoutCase(t *testing.T) {
 		t.Fatalf("security headers missing: %v", resp.Header)
 	}
 }
+
+func TestForwardedRequestsAreNotLocal(t *testing.T) {
+	h := acktest.Start(t, acktest.Options{Modules: []module.Info{newInfo("alpha", nil, &journal{})},
+		Settings: func(s *config.Settings) { s.Admin.Token = "s3cret" }})
+	req, _ := http.NewRequest(http.MethodGet, h.URL+"/ack/status", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	resp, err := h.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, resp); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a request forwarded by a local proxy must need the token: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestExplicitModulesAreNotInTheDefaultSelection(t *testing.T) {
+	j := &journal{}
+	edge := newInfo("edge", nil, j)
+	edge.Explicit = true
+	avail := []module.Info{newInfo("alpha", nil, j), edge}
+	got, err := host.Select(avail, nil)
+	if err != nil || len(got) != 1 || got[0].ID != "alpha" {
+		t.Fatalf("default selection = %v, %v", got, err)
+	}
+	if got, err := host.Select(avail, []string{"edge"}); err != nil || len(got) != 1 {
+		t.Fatalf("named: %v, %v", got, err)
+	}
+}

@@ -227,7 +227,7 @@ func (h *Host) labels(r *http.Request) (mod, route string) {
 	if h.hostPatterns[r.Pattern] {
 		return "host", route
 	}
-	return string(module.WWWRoot), route
+	return h.rootOwner, route
 }
 
 // trackingWriter records the status and size of a response.

@@ -8,7 +8,8 @@ import (
 	"github.com/ack-dev/ack/internal/module"
 )
 
-// Select picks the modules named in ids (all of available when ids is empty)
+// Select picks the modules named in ids (when ids is empty, every available
+// module that is not Explicit)
 // and orders them so that every module comes after the selected modules it
 // calls. An unknown or repeated name is an error listing the valid IDs.
 func Select(available []module.Info, ids []string) ([]module.Info, error) {
@@ -20,7 +21,11 @@ func Select(available []module.Info, ids []string) ([]module.Info, error) {
 	}
 	var chosen []module.Info
 	if len(ids) == 0 {
-		chosen = append(chosen, available...)
+		for _, info := range available {
+			if !info.Explicit {
+				chosen = append(chosen, info)
+			}
+		}
 	} else {
 		seen := map[module.ID]bool{}
 		for _, raw := range ids {

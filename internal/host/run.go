@@ -16,6 +16,9 @@ type Handover interface {
 	// Exit is closed when a successor process is ready; the host then drains
 	// and stops without the drain delay.
 	Exit() <-chan struct{}
+	// Stop gives up the socket copies kept for a successor; called when the
+	// host stops for good, right after it closes its listeners.
+	Stop()
 }
 
 // Run starts the host on ln and serves until ctx ends (a signal), a successor
@@ -34,6 +37,10 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, handover Handover) er
 
 	var exit <-chan struct{}
 	if handover != nil {
+		// A stop for good also closes the socket copy kept for a successor,
+		// so that new connections are refused (a balancer then retries
+		// elsewhere) rather than queued and reset at exit.
+		h.afterListenerClose = handover.Stop
 		if err := handover.Ready(); err != nil {
 			cfg.Logger.Error("cannot signal readiness to the process being replaced", "err", err)
 		}
@@ -48,6 +55,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, handover Handover) er
 	case <-exit:
 		cfg.Logger.Info("a new process took over the socket; draining")
 		stop = h.Handoff
+		h.afterListenerClose = nil
 	case err := <-h.Fatal():
 		cause = err
 	case err := <-serveErr:

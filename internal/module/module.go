@@ -55,6 +55,10 @@ type Info struct {
 	Calls []ID
 	// New returns a fresh, unprovisioned module. It must not have side effects.
 	New func() Module
+	// Explicit modules run only when --modules names them, never in the
+	// default "every module" selection (edge fronts other processes and
+	// cannot share "/" with wwwroot).
+	Explicit bool
 }
 
 // Module is one feature of ack (see the package comment for the lifecycle).

@@ -4,6 +4,7 @@ package all
 import (
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/modules/dbclient"
+	"github.com/ack-dev/ack/modules/edge"
 	"github.com/ack-dev/ack/modules/function"
 	"github.com/ack-dev/ack/modules/logger"
 	"github.com/ack-dev/ack/modules/repository"
@@ -11,7 +12,8 @@ import (
 	"github.com/ack-dev/ack/modules/wwwroot"
 )
 
-// Standard returns every built-in module, in the order `ack` lists them.
+// Standard returns every built-in module, in the order `ack` lists them. The
+// default selection leaves out Explicit ones (edge).
 func Standard() []module.Info {
 	return []module.Info{
 		wwwroot.Info(),
@@ -20,5 +22,6 @@ func Standard() []module.Info {
 		function.Info(),
 		repository.Info(),
 		logger.Info(),
+		edge.Info(),
 	}
 }

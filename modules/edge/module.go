@@ -24,7 +24,7 @@ import (
 
 // Info describes the edge module to the host.
 func Info() module.Info {
-	return module.Info{ID: module.Edge, New: func() module.Module { return &Module{} }}
+	return module.Info{ID: module.Edge, Explicit: true, New: func() module.Module { return &Module{} }}
 }
 
 // Module is the edge module.

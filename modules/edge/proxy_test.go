@@ -465,7 +465,7 @@ func TestRefusesWWWRootInTheSameProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mods, err := host.Select([]module.Info{wwwroot.Info(), Info()}, nil)
+	mods, err := host.Select([]module.Info{wwwroot.Info(), Info()}, []string{"wwwroot", "edge"})
 	if err != nil {
 		t.Fatal(err)
 	}
