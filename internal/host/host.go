@@ -56,10 +56,10 @@ type Host struct {
 	// not a hand-off (it closes the upgrader's copy of the socket, so that new
 	// connections are refused instead of queued and reset).
 	afterListenerClose func()
-	draining     atomic.Bool
-	lnMu         sync.Mutex
-	listeners    []net.Listener
-	started      time.Time
+	draining           atomic.Bool
+	lnMu               sync.Mutex
+	listeners          []net.Listener
+	started            time.Time
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
