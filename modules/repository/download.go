@@ -61,7 +61,7 @@ func (m *Module) httpDownloadFile(w http.ResponseWriter, r *http.Request) error 
 // signed link allows it.
 func (m *Module) serveItem(w http.ResponseWriter, r *http.Request, app, repoID, itemID, token, expires, disposition string) error {
 	if itemID == "" {
-		return badRequest("item_required", "ItemID is required")
+		return itemIDParam.missing()
 	}
 	disposition, err := parseDisposition(disposition)
 	if err != nil {
@@ -231,13 +231,9 @@ type downloadLink struct {
 // repository; for private repositories that means the AuthorizationKey.
 func (m *Module) getDownloadLink(w http.ResponseWriter, r *http.Request) error {
 	p := queryParams(r)
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	repo, itemID, err := m.requested(p, itemIDParam)
 	if err != nil {
 		return err
-	}
-	itemID := p.get("itemID")
-	if itemID == "" {
-		return badRequest("item_required", "ItemID is required")
 	}
 	if !m.readAllowed(r, repo) {
 		return module.Errorf(http.StatusForbidden, "access_denied", "not allowed to share this repository's files", nil)

@@ -57,13 +57,9 @@ func (m *Module) actionHandler(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) getItem(ctx context.Context, p params) (any, error) {
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	repo, itemID, err := m.requested(p, itemIDParam)
 	if err != nil {
 		return nil, err
-	}
-	itemID := p.get("itemID")
-	if itemID == "" {
-		return nil, badRequest("item_required", "ItemID is required")
 	}
 	it, ok, err := m.meta.Get(ctx, repo.ApplicationID, repo.RepositoryID, itemID)
 	if err != nil {
@@ -76,13 +72,9 @@ func (m *Module) getItem(ctx context.Context, p params) (any, error) {
 }
 
 func (m *Module) getItems(ctx context.Context, p params) (any, error) {
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	repo, dep, err := m.requested(p, dependencyIDParam)
 	if err != nil {
 		return nil, err
-	}
-	dep := p.get("dependencyID")
-	if dep == "" {
-		return nil, badRequest("dependency_required", "DependencyID is required")
 	}
 	items, err := m.meta.List(ctx, repo.ApplicationID, repo.RepositoryID, dep)
 	if err != nil {
@@ -146,14 +138,9 @@ func (m *Module) updateFileName(ctx context.Context, p params) error {
 // removeItem deletes one item: its metadata first (so it disappears at
 // once), then its file.
 func (m *Module) removeItem(w http.ResponseWriter, r *http.Request) error {
-	p := queryParams(r)
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	repo, itemID, err := m.requested(queryParams(r), itemIDParam)
 	if err != nil {
 		return err
-	}
-	itemID := p.get("itemID")
-	if itemID == "" {
-		return badRequest("item_required", "ItemID is required")
 	}
 	it, ok, err := m.meta.Delete(r.Context(), repo.ApplicationID, repo.RepositoryID, itemID)
 	if err != nil {
@@ -169,14 +156,9 @@ func (m *Module) removeItem(w http.ResponseWriter, r *http.Request) error {
 
 // removeItems deletes every item of a dependency.
 func (m *Module) removeItems(w http.ResponseWriter, r *http.Request) error {
-	p := queryParams(r)
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	repo, dep, err := m.requested(queryParams(r), dependencyIDParam)
 	if err != nil {
 		return err
-	}
-	dep := p.get("dependencyID")
-	if dep == "" {
-		return badRequest("dependency_required", "DependencyID is required")
 	}
 	items, err := m.meta.DeleteDependency(r.Context(), repo.ApplicationID, repo.RepositoryID, dep)
 	if err != nil {

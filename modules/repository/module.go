@@ -219,6 +219,30 @@ func (m *Module) repository(set *contract.Set[Repository], applicationID, reposi
 	}
 }
 
+// requiredParam is a query parameter a route cannot do without.
+type requiredParam struct{ key, code, message string }
+
+var (
+	itemIDParam       = requiredParam{"itemID", "item_required", "ItemID is required"}
+	dependencyIDParam = requiredParam{"dependencyID", "dependency_required", "DependencyID is required"}
+)
+
+func (rp requiredParam) missing() error { return badRequest(rp.code, rp.message) }
+
+// requested returns the repository a request names (applicationID,
+// repositoryID) and the value of the parameter rp it also needs.
+func (m *Module) requested(p params, rp requiredParam) (Repository, string, error) {
+	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
+	if err != nil {
+		return Repository{}, "", err
+	}
+	v := p.get(rp.key)
+	if v == "" {
+		return Repository{}, "", rp.missing()
+	}
+	return repo, v, nil
+}
+
 var (
 	_ module.Module       = (*Module)(nil)
 	_ module.ReadyChecker = (*Module)(nil)

@@ -42,20 +42,17 @@ type uploadTarget struct {
 	userID       string
 }
 
-func (m *Module) uploadTarget(r *http.Request) (uploadTarget, error) {
+// uploadTarget reads what an upload asks for, and opens the backend of its
+// repository.
+func (m *Module) uploadTarget(r *http.Request) (uploadTarget, backend, error) {
 	p := queryParams(r)
 	var t uploadTarget
-	repo, err := m.repository(m.store.Load(), p.get("applicationID"), p.get("repositoryID"))
-	if err != nil {
-		return t, err
-	}
-	t.repo = repo
-	t.dependencyID = p.get("dependencyID")
-	if t.dependencyID == "" {
-		return t, badRequest("dependency_required", "DependencyID is required")
+	var err error
+	if t.repo, t.dependencyID, err = m.requested(p, dependencyIDParam); err != nil {
+		return t, nil, err
 	}
 	if len(t.dependencyID) > maxNameBytes || strings.ContainsFunc(t.dependencyID, isControl) {
-		return t, badRequest("invalid_dependency", "DependencyID is not valid")
+		return t, nil, badRequest("invalid_dependency", "DependencyID is not valid")
 	}
 	t.businessID = p.get("businessID")
 	if t.businessID == "" {
@@ -64,23 +61,24 @@ func (m *Module) uploadTarget(r *http.Request) (uploadTarget, error) {
 	t.sortingNo = 1
 	if s := p.get("sortingNo"); s != "" {
 		if t.sortingNo, err = strconv.Atoi(s); err != nil {
-			return t, badRequest("invalid_sorting_no", "SortingNo must be a whole number")
+			return t, nil, badRequest("invalid_sorting_no", "SortingNo must be a whole number")
 		}
 	}
 	if raw := p.get("fileName"); raw != "" {
 		if t.fileName = sanitizeFileName(raw); t.fileName == "" {
-			return t, badRequest("invalid_file_name", "FileName is not a usable file name")
+			return t, nil, badRequest("invalid_file_name", "FileName is not a usable file name")
 		}
 	}
 	t.comment, t.userID = p.get("comment"), p.get("userID")
 	for i := range t.custom {
 		v := p.get("customPath" + strconv.Itoa(i+1))
 		if v != "" && !isSafeSegment(v) {
-			return t, badRequest("invalid_custom_path", fmt.Sprintf("CustomPath%d is not a valid folder name", i+1))
+			return t, nil, badRequest("invalid_custom_path", fmt.Sprintf("CustomPath%d is not a valid folder name", i+1))
 		}
 		t.custom[i] = v
 	}
-	return t, nil
+	be, err := m.backend(t.repo)
+	return t, be, err
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -431,11 +429,7 @@ type fileUploadResult struct {
 // named by X-File-Name.
 func (m *Module) uploadFile(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	t, err := m.uploadTarget(r)
-	if err != nil {
-		return err
-	}
-	be, err := m.backend(t.repo)
+	t, be, err := m.uploadTarget(r)
 	if err != nil {
 		return err
 	}
@@ -531,11 +525,7 @@ func (m *Module) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 
 func (m *Module) receiveFiles(w http.ResponseWriter, r *http.Request, p params, asJSON bool) error {
 	ctx := r.Context()
-	t, err := m.uploadTarget(r)
-	if err != nil {
-		return err
-	}
-	be, err := m.backend(t.repo)
+	t, be, err := m.uploadTarget(r)
 	if err != nil {
 		return err
 	}
