@@ -64,7 +64,7 @@ func (m *Module) decodeRequest(w http.ResponseWriter, r *http.Request) (*wire.Tr
 // for a client: it says which property was wrong, never how Go sees it.
 func DecodeRequest(body []byte) (*wire.TransactionRequest, error) {
 	var req wire.TransactionRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := wire.UnmarshalTransactionRequest(body, &req); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
