@@ -61,7 +61,11 @@ func Start(t testing.TB, opts Options) *Host {
 	if opts.Settings != nil {
 		opts.Settings(&settings)
 	}
-	mods, err := host.Select(opts.Modules, nil)
+	ids := make([]string, len(opts.Modules))
+	for i, m := range opts.Modules {
+		ids[i] = string(m.ID)
+	}
+	mods, err := host.Select(opts.Modules, ids) // every module given, Explicit ones too
 	if err != nil {
 		t.Fatalf("acktest: %v", err)
 	}

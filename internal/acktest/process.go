@@ -1,7 +1,6 @@
 package acktest
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"os"
@@ -59,10 +58,9 @@ type Process struct {
 	Port string
 	Cmd  *exec.Cmd
 
-	mu     sync.Mutex
-	output strings.Builder
-	exited chan struct{}
-	err    error
+	logPath string
+	exited  chan struct{}
+	err     error
 }
 
 var listenLine = regexp.MustCompile(`msg=listening addr=\S*:(\d+)`)
@@ -101,41 +99,23 @@ func Launch(t testing.TB, opts ProcessOptions) *Process {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "ACK_LISTEN=127.0.0.1", "ACK_LOG_FORMAT=text")
 	cmd.Env = append(cmd.Env, opts.Env...)
-	// Our own pipe, not StderrPipe: Wait would close the read end when the
-	// process exits, and a successor started by an upgrade, which shares it,
-	// would then die of SIGPIPE at its next log line.
-	stderr, w, err := os.Pipe()
+	// A file, not a pipe: a process that logs every request must never wait
+	// for the test to read its log (a busy test process would stall it and
+	// the load it measures), and a successor started by an upgrade shares it.
+	logPath := filepath.Join(t.TempDir(), "ack.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = w
-	// Stdout goes to /dev/null directly for the same reason.
+	cmd.Stderr = logFile
+	// Stdout goes to /dev/null.
 	cmd.Stdout = nil
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		stderr.Close()
+	err = cmd.Start()
+	logFile.Close()
+	if err != nil {
 		t.Fatalf("acktest: start %s: %v", bin, err)
 	}
-	w.Close()
-	p := &Process{Cmd: cmd, exited: make(chan struct{})}
-	port := make(chan string, 1)
-	go func() {
-		defer stderr.Close()
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.output.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := listenLine.FindStringSubmatch(line); m != nil {
-				select {
-				case port <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
+	p := &Process{Cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.exited)
@@ -146,14 +126,22 @@ func Launch(t testing.TB, opts ProcessOptions) *Process {
 			t.Logf("ack output:\n%s", p.Output())
 		}
 	})
-	select {
-	case pt := <-port:
-		p.Port = pt
-		p.URL = "http://127.0.0.1:" + pt
-	case <-p.exited:
-		t.Fatalf("acktest: ack exited before listening: %v\n%s", p.err, p.Output())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("acktest: ack did not listen within 60s\n%s", p.Output())
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m := listenLine.FindStringSubmatch(p.Output()); m != nil {
+			p.Port = m[1]
+			p.URL = "http://127.0.0.1:" + m[1]
+			break
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("acktest: ack exited before listening: %v\n%s", p.err, p.Output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acktest: ack did not listen within 60s\n%s", p.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return p
 }
@@ -183,11 +171,10 @@ func (p *Process) WaitReady(t testing.TB, timeout time.Duration) {
 	}
 }
 
-// Output returns what the process logged so far.
+// Output returns what the process (and any successor) logged so far.
 func (p *Process) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.output.String()
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
 }
 
 // Signal sends sig to the process.
