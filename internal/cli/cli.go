@@ -36,7 +36,7 @@ type Env struct {
 }
 
 const usage = `usage:
-  ack [--modules=a,b,...] [--port=N] [--home=DIR]   serve (default: every module, port 8421, home $ACK_HOME or .)
+  ack [--modules=a,b,...] [--port=N] [--home=DIR]   serve (default: every module but edge, port 8421, home $ACK_HOME or .)
   ack check [--home=DIR] [--modules=a,b,...]        load and validate every contract and setting, then exit
   ack upgrade [--home=DIR] [--port=N]              replace the running ack (PID file) with the binary now at its path
   ack version                                       print the version
