@@ -79,3 +79,22 @@ func FuzzParseJSON(f *testing.F) {
 	v, eq := newTestVM(f)
 	f.Fuzz(func(t *testing.T, s string) { sameAsJSONParse(t, v, eq, s) })
 }
+
+func BenchmarkParseArguments(b *testing.B) {
+	v, _ := newTestVM(b)
+	text := jsonSeeds[0]
+	b.Run("parseJSON", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := v.parseJSON(text); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("JSON.parse", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := v.parse(goja.Undefined(), v.rt.ToValue(text)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
