@@ -368,7 +368,7 @@ func settingsOf(t *testing.T, c *cluster, p *process) config.Settings {
 	}
 	s := loadSettings(t, p.home, ackJSON, environ, p.container.Args)
 	if len(s.Modules) == 0 {
-		t.Fatal("no modules chosen: set ACK_MODULES or modules in ack.json (the default would also load the edge)")
+		t.Fatal("no modules chosen: set ACK_MODULES or modules in ack.json, so that peers and routes can be checked against what runs")
 	}
 	for _, m := range s.Modules {
 		if !slices.Contains(knownModules, module.ID(m)) {
