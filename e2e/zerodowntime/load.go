@@ -6,11 +6,15 @@
 package zerodowntime
 
 import (
+	"cmp"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +70,7 @@ func Classify(r *vegeta.Result) Sample {
 	s := Sample{Sent: r.Timestamp, Latency: r.Latency}
 	switch {
 	case r.Code == 0:
-		s.Outcome, s.Detail = Transport, r.Error
+		s.Outcome, s.Detail = Transport, cmp.Or(r.Error, "no answer")
 	case r.Code < 200 || r.Code > 299:
 		s.Outcome, s.Detail = Status, fmt.Sprintf("HTTP %d: %s", r.Code, clip(string(r.Body)))
 	default:
@@ -77,7 +81,7 @@ func Classify(r *vegeta.Result) Sample {
 		if err := json.Unmarshal(r.Body, &answer); err != nil || answer.Acknowledge == nil {
 			s.Outcome, s.Detail = Refused, "not a transaction answer: "+clip(string(r.Body))
 		} else if *answer.Acknowledge != 1 {
-			s.Outcome, s.Detail = Refused, clip(answer.ExceptionText)
+			s.Outcome, s.Detail = Refused, cmp.Or(clip(answer.ExceptionText), fmt.Sprintf("acknowledge %d, no exceptionText", *answer.Acknowledge))
 		}
 	}
 	return s
@@ -202,6 +206,28 @@ func Percentile(d []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	rank := int(p/100*float64(len(s))+0.999999) - 1
 	return s[min(max(rank, 0), len(s)-1)]
+}
+
+// WriteCSV writes one line per sample: seconds since at (when sent),
+// latency in milliseconds, outcome and detail; for plotting and for finding
+// what happened when.
+func WriteCSV(w io.Writer, samples []Sample, at time.Time) error {
+	c := csv.NewWriter(w)
+	if err := c.Write([]string{"sent_s", "latency_ms", "outcome", "detail"}); err != nil {
+		return err
+	}
+	for _, s := range samples {
+		rec := []string{
+			strconv.FormatFloat(s.Sent.Sub(at).Seconds(), 'f', 4, 64),
+			strconv.FormatFloat(float64(s.Latency)/float64(time.Millisecond), 'f', 3, 64),
+			s.Outcome.String(), s.Detail,
+		}
+		if err := c.Write(rec); err != nil {
+			return err
+		}
+	}
+	c.Flush()
+	return c.Error()
 }
 
 // Describe lists up to n failures with their time relative to at, for a

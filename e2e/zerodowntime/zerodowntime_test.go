@@ -1,8 +1,10 @@
 package zerodowntime
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -104,6 +106,7 @@ func measure(t *testing.T, p params, event string, targets []target, act func() 
 			Steady: Window(all[i], steadyFrom, start), During: Window(all[i], start, until), Note: note,
 		}
 		out[i] = measured{Row: row, samples: all[i], start: start}
+		saveSamples(t, event, tg.name, all[i], start)
 		t.Logf("%s, %s: %d sent, %d failed; steady p50 %v p99 %v; event p50 %v p99 %v; event took %v; %s",
 			event, tg.name, row.During.Sent, row.During.Failed(), row.Steady.P50, row.Steady.P99,
 			row.During.P50, row.During.P99, row.Took.Round(time.Millisecond), note)
@@ -114,6 +117,29 @@ func measure(t *testing.T, p params, event string, targets []target, act func() 
 	}
 	report.Unlock()
 	return out
+}
+
+// saveSamples writes the samples as CSV under ACK_ZDT_SAMPLES when set, one
+// file per event and transaction, times relative to the event's start.
+func saveSamples(t *testing.T, event, tx string, samples []Sample, start time.Time) {
+	dir := os.Getenv("ACK_ZDT_SAMPLES")
+	if dir == "" {
+		return
+	}
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, event+" "+tx)
+	var b bytes.Buffer
+	if err := WriteCSV(&b, samples, start); err != nil {
+		t.Errorf("samples: %v", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".csv"), b.Bytes(), 0o644); err != nil {
+		t.Errorf("samples: %v", err)
+	}
 }
 
 // hold lets the load run for d.
