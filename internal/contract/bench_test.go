@@ -110,7 +110,7 @@ func mapperFiles(b *testing.B, n int) string {
 	for i := range n {
 		project := fmt.Sprintf("P%03d", i/100)
 		tx := fmt.Sprintf("TST%05d", i)
-		write(b, filepath.Join(root, "HDS", project, tx+".xml"), fmt.Sprintf(mapperTemplate, project, tx))
+		acktest.WriteFile(b, filepath.Join(root, "HDS", project, tx+".xml"), fmt.Sprintf(mapperTemplate, project, tx))
 	}
 	return root
 }
@@ -214,7 +214,7 @@ func BenchmarkWatchLatency10k(b *testing.B) {
 		i++
 		tx := fmt.Sprintf("NEW%05d", i)
 		key := "HDS|P042|" + tx + "|GD01"
-		write(b, filepath.Join(root, "HDS/P042", tx+".xml"), fmt.Sprintf(mapperTemplate, "P042", tx))
+		acktest.WriteFile(b, filepath.Join(root, "HDS/P042", tx+".xml"), fmt.Sprintf(mapperTemplate, "P042", tx))
 		for {
 			select {
 			case <-swapped:

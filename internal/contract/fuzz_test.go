@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -16,7 +17,7 @@ func FuzzRefreshPath(f *testing.F) {
 		f.Add(s)
 	}
 	root := f.TempDir()
-	write(f, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(f, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(f, s)
 	f.Fuzz(func(t *testing.T, rel string) {

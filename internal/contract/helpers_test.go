@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -88,21 +89,11 @@ func fnKind() contract.Kind[entry] {
 	}
 }
 
-func write(t testing.TB, name, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeOver saves like an editor: write a temporary file, rename it over.
 func writeOver(t testing.TB, name, content string) {
 	t.Helper()
 	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".tmp")
-	write(t, tmp, content)
+	acktest.WriteFile(t, tmp, content)
 	if err := os.Rename(tmp, name); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -45,7 +46,7 @@ func gather(t *testing.T, g prometheus.Gatherer) map[string]float64 {
 func TestRegistryMetrics(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a.kv")
-	write(t, a, "a=1\nb=2")
+	acktest.WriteFile(t, a, "a=1\nb=2")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reg := contract.NewRegistry(contract.Options{})
 	if err := reg.Register(s); err != nil {
@@ -87,7 +88,7 @@ func TestRegistryMetrics(t *testing.T) {
 	reload(t, s)
 	check("after a reload that found nothing", 1, 0, 1, 2, 0)
 
-	write(t, a, "a=1\nbroken")
+	acktest.WriteFile(t, a, "a=1\nbroken")
 	reload(t, s)
 	if got := check("after a broken save", 1, 1, 1, 2, 1)[last]; got != first {
 		t.Fatalf("a failed reload moved the last success time: %v → %v", first, got)
@@ -95,14 +96,14 @@ func TestRegistryMetrics(t *testing.T) {
 	reload(t, s) // reads the broken file again: same bytes, nothing new
 	check("after reloading the unchanged broken file", 1, 1, 1, 2, 1)
 
-	write(t, filepath.Join(root, "c.kv"), "c=3")
+	acktest.WriteFile(t, filepath.Join(root, "c.kv"), "c=3")
 	if _, err := s.Refresh(context.Background(), "c.kv"); err != nil {
 		t.Fatal(err)
 	}
 	// Another file loading fine is a success, though a.kv still fails.
 	check("after an unrelated good change", 2, 1, 2, 3, 1)
 
-	write(t, a, "a=1\nb=2")
+	acktest.WriteFile(t, a, "a=1\nb=2")
 	reload(t, s)
 	check("after the fix", 3, 1, 3, 3, 0)
 }

@@ -15,17 +15,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
 func TestInitialLoad(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a1=1\na2=2\n")
-	write(t, filepath.Join(root, "sub/deep/b.kv"), "# comment\nb=3\n")
-	write(t, filepath.Join(root, "sub/readme.txt"), "not=matched\n")
-	write(t, filepath.Join(root, ".git/c.kv"), "hidden=dir\n")
-	write(t, filepath.Join(root, "node_modules/d.kv"), "node=modules\n")
-	write(t, filepath.Join(root, "sub/.e.kv"), "hidden=file\n")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a1=1\na2=2\n")
+	acktest.WriteFile(t, filepath.Join(root, "sub/deep/b.kv"), "# comment\nb=3\n")
+	acktest.WriteFile(t, filepath.Join(root, "sub/readme.txt"), "not=matched\n")
+	acktest.WriteFile(t, filepath.Join(root, ".git/c.kv"), "hidden=dir\n")
+	acktest.WriteFile(t, filepath.Join(root, "node_modules/d.kv"), "node=modules\n")
+	acktest.WriteFile(t, filepath.Join(root, "sub/.e.kv"), "hidden=file\n")
 
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	if s.Status().Loaded || s.Load().Len() != 0 {
@@ -64,14 +65,14 @@ func TestEmptyAndMissingRoots(t *testing.T) {
 	if s.Load().Generation() != 1 {
 		t.Fatalf("generation = %d, want 1", s.Load().Generation())
 	}
-	write(t, filepath.Join(missing, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(missing, "a.kv"), "a=1")
 	reload(t, s)
 	wantValue(t, s, "a", "1")
 }
 
 func TestNoChangeNoSwap(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	n := swaps(s)
 	reload(t, s)
@@ -95,13 +96,13 @@ func TestNoChangeNoSwap(t *testing.T) {
 
 func TestChangeAddDelete(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1\nshared=a")
-	write(t, filepath.Join(root, "b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1\nshared=a")
+	acktest.WriteFile(t, filepath.Join(root, "b.kv"), "b=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	n := swaps(s)
 	reload(t, s)
 
-	write(t, filepath.Join(root, "a.kv"), "a=2\nnew=x")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=2\nnew=x")
 	rep := reload(t, s)
 	if !slices.Equal(rep.Changed, []string{"a"}) || !slices.Equal(rep.Added, []string{"new"}) || !slices.Equal(rep.Removed, []string{"shared"}) {
 		t.Fatalf("report = %+v", rep)
@@ -124,12 +125,12 @@ func TestChangeAddDelete(t *testing.T) {
 func TestBrokenFileKeepsLastGoodVersion(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a.kv")
-	write(t, a, "a=1\nb=2\n")
+	acktest.WriteFile(t, a, "a=1\nb=2\n")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	n := swaps(s)
 	reload(t, s)
 
-	write(t, a, "a=changed\nb=2\nbroken line\n")
+	acktest.WriteFile(t, a, "a=changed\nb=2\nbroken line\n")
 	rep := reload(t, s)
 	wantValue(t, s, "a", "1")
 	if len(rep.Failed) != 1 || n.Load() != 1 {
@@ -143,7 +144,7 @@ func TestBrokenFileKeepsLastGoodVersion(t *testing.T) {
 		t.Fatalf("String() = %q", errs[0].String())
 	}
 
-	write(t, a, "a=fixed\nb=2\n")
+	acktest.WriteFile(t, a, "a=fixed\nb=2\n")
 	rep = reload(t, s)
 	wantValue(t, s, "a", "fixed")
 	if len(rep.Failed) != 0 || len(errorsOf(s)) != 0 {
@@ -153,7 +154,7 @@ func TestBrokenFileKeepsLastGoodVersion(t *testing.T) {
 
 func TestBrokenNewFileServesNothing(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "oops")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "oops")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
 	if s.Load().Len() != 0 || len(errorsOf(s)) != 1 || errorsOf(s)[0].Line != 1 {
@@ -163,7 +164,7 @@ func TestBrokenNewFileServesNothing(t *testing.T) {
 
 func TestParsePanicIsContained(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	k := kvKind()
 	parse := k.Parse
 	k.Parse = func(fsys fs.FS, unit string) ([]entry, error) {
@@ -175,7 +176,7 @@ func TestParsePanicIsContained(t *testing.T) {
 	}
 	s := contract.NewStore(k, []string{root}, contract.Options{})
 	reload(t, s)
-	write(t, filepath.Join(root, "a.kv"), "a=panic")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=panic")
 	reload(t, s)
 	wantValue(t, s, "a", "1")
 	if errs := errorsOf(s); len(errs) != 1 || !strings.Contains(errs[0].Message, "parser bug") {
@@ -186,8 +187,8 @@ func TestParsePanicIsContained(t *testing.T) {
 func TestDuplicateKeyRejectsTheLaterUnit(t *testing.T) {
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a.kv"), filepath.Join(root, "b.kv")
-	write(t, a, "k=from-a")
-	write(t, b, "k=from-b\nonly-b=1")
+	acktest.WriteFile(t, a, "k=from-a")
+	acktest.WriteFile(t, b, "k=from-b\nonly-b=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
 
@@ -210,8 +211,8 @@ func TestDuplicateKeyRejectsTheLaterUnit(t *testing.T) {
 
 func TestDuplicateKeyAcrossRoots(t *testing.T) {
 	first, second := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(second, "a.kv"), "k=second")
-	write(t, filepath.Join(first, "z.kv"), "k=first")
+	acktest.WriteFile(t, filepath.Join(second, "a.kv"), "k=second")
+	acktest.WriteFile(t, filepath.Join(first, "z.kv"), "k=first")
 	s := contract.NewStore(kvKind(), []string{first, second}, contract.Options{})
 	reload(t, s)
 	wantValue(t, s, "k", "first") // roots in order, before paths
@@ -222,10 +223,10 @@ func TestDuplicateKeyAcrossRoots(t *testing.T) {
 
 func TestMultiFileUnit(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "fn/one/meta.kv"), "one=meta1")
-	write(t, filepath.Join(root, "fn/one/main.js"), "code1")
-	write(t, filepath.Join(root, "fn/two/meta.kv"), "two=meta2")
-	write(t, filepath.Join(root, "fn/two/main.js"), "code2")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/meta.kv"), "one=meta1")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/main.js"), "code1")
+	acktest.WriteFile(t, filepath.Join(root, "fn/two/meta.kv"), "two=meta2")
+	acktest.WriteFile(t, filepath.Join(root, "fn/two/main.js"), "code2")
 	s := contract.NewStore(fnKind(), []string{root}, contract.Options{})
 	reload(t, s)
 	wantValue(t, s, "one", "meta1|code1")
@@ -234,7 +235,7 @@ func TestMultiFileUnit(t *testing.T) {
 	}
 
 	// A change to the second file of a unit parses the unit again.
-	write(t, filepath.Join(root, "fn/one/main.js"), "code1 v2")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/main.js"), "code1 v2")
 	rep := reload(t, s)
 	wantValue(t, s, "one", "meta1|code1 v2")
 	if !slices.Equal(rep.Changed, []string{"one"}) {
@@ -249,7 +250,7 @@ func TestMultiFileUnit(t *testing.T) {
 		t.Fatalf("errors = %+v", errs)
 	}
 	// Refreshing by the changed file's own path reaches the unit.
-	write(t, filepath.Join(root, "fn/one/main.js"), "code1 v3")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/main.js"), "code1 v3")
 	if _, err := s.Refresh(context.Background(), "fn/one/main.js"); err != nil {
 		t.Fatal(err)
 	}
@@ -265,12 +266,12 @@ func TestMultiFileUnit(t *testing.T) {
 
 func TestInFlightSetIsUnchangedBySwap(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1\nb=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1\nb=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
 	held := s.Load()
 
-	write(t, filepath.Join(root, "a.kv"), "a=2\nc=2")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=2\nc=2")
 	reload(t, s)
 	if e, _ := held.Get("a"); e.Value != "1" {
 		t.Fatalf("held set sees a=%q", e.Value)
@@ -285,7 +286,7 @@ func TestInFlightSetIsUnchangedBySwap(t *testing.T) {
 
 func TestOnSwapSeesOldAndNew(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
 	var gens [][2]uint64
@@ -295,7 +296,7 @@ func TestOnSwapSeesOldAndNew(t *testing.T) {
 		}
 		gens = append(gens, [2]uint64{old.Generation(), new.Generation()})
 	})
-	write(t, filepath.Join(root, "a.kv"), "a=2")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=2")
 	reload(t, s)
 	reload(t, s)
 	if !slices.Equal(gens, [][2]uint64{{1, 2}}) {
@@ -305,14 +306,14 @@ func TestOnSwapSeesOldAndNew(t *testing.T) {
 
 func TestRefreshReloadsOnlyThatUnit(t *testing.T) {
 	root, other := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(root, "HDS/ZZD/a.kv"), "a=1")
-	write(t, filepath.Join(root, "HDS/ZZD/b.kv"), "b=1")
-	write(t, filepath.Join(other, "c.kv"), "c=1")
+	acktest.WriteFile(t, filepath.Join(root, "HDS/ZZD/a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "HDS/ZZD/b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(other, "c.kv"), "c=1")
 	s := contract.NewStore(kvKind(), []string{root, other}, contract.Options{})
 	reload(t, s)
 
-	write(t, filepath.Join(root, "HDS/ZZD/a.kv"), "a=2")
-	write(t, filepath.Join(root, "HDS/ZZD/b.kv"), "b=2")
+	acktest.WriteFile(t, filepath.Join(root, "HDS/ZZD/a.kv"), "a=2")
+	acktest.WriteFile(t, filepath.Join(root, "HDS/ZZD/b.kv"), "b=2")
 	rep, err := s.Refresh(context.Background(), "HDS/ZZD/a.kv")
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +344,7 @@ func TestRefreshReloadsOnlyThatUnit(t *testing.T) {
 	wantValue(t, s, "c", "<none>")
 
 	// A directory refreshes what is under it.
-	write(t, filepath.Join(root, "HDS/ZZD/new.kv"), "new=1")
+	acktest.WriteFile(t, filepath.Join(root, "HDS/ZZD/new.kv"), "new=1")
 	if _, err := s.Refresh(context.Background(), "HDS"); err != nil {
 		t.Fatal(err)
 	}
@@ -363,8 +364,8 @@ func TestRefreshRejectsEscapingPaths(t *testing.T) {
 
 func TestFileVanishingMidScan(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "b.kv"), "b=1")
-	write(t, filepath.Join(root, "c.kv"), "c=1")
+	acktest.WriteFile(t, filepath.Join(root, "b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "c.kv"), "c=1")
 	k := kvKind()
 	match := k.Match
 	k.Match = func(rel string) bool {
@@ -384,9 +385,9 @@ func TestFileVanishingMidScan(t *testing.T) {
 
 func TestSymlinks(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(root, "dir/a.kv"), "a=1")
-	write(t, filepath.Join(outside, "linked.kv"), "linked=1")
-	write(t, filepath.Join(outside, "sub/far.kv"), "far=1")
+	acktest.WriteFile(t, filepath.Join(root, "dir/a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(outside, "linked.kv"), "linked=1")
+	acktest.WriteFile(t, filepath.Join(outside, "sub/far.kv"), "far=1")
 	for _, l := range [][2]string{
 		{filepath.Join(root, "dir"), filepath.Join(root, "dir/loop")}, // a loop
 		{filepath.Join(outside, "sub"), filepath.Join(root, "away")},  // a directory elsewhere
@@ -414,8 +415,8 @@ func TestUnreadableFileAndDirectory(t *testing.T) {
 		t.Skip("permissions are not enforced for root")
 	}
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
-	write(t, filepath.Join(root, "d/b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "d/b.kv"), "b=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
 	if err := os.Chmod(filepath.Join(root, "a.kv"), 0); err != nil {
@@ -457,7 +458,7 @@ func TestUnreadableFileAndDirectory(t *testing.T) {
 
 func TestReloadHonoursContext(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -502,7 +503,7 @@ func incrementalMatchesFreshLoad(t *testing.T, nkeys int, seed uint64) {
 			for range rng.IntN(3) + 1 {
 				fmt.Fprintf(&b, "%s=%d\n", keys[rng.IntN(len(keys))], step)
 			}
-			write(t, name, b.String())
+			acktest.WriteFile(t, name, b.String())
 		}
 		if rng.IntN(2) == 0 {
 			reload(t, s)
@@ -540,10 +541,10 @@ func incrementalMatchesFreshLoad(t *testing.T, nkeys int, seed uint64) {
 func TestEmptyFileKeepsLastGoodVersion(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a.kv")
-	write(t, a, "a=1\n")
+	acktest.WriteFile(t, a, "a=1\n")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{})
 	reload(t, s)
-	write(t, a, "")
+	acktest.WriteFile(t, a, "")
 	rep := reload(t, s)
 	wantValue(t, s, "a", "1")
 	if len(rep.Failed) != 1 || !strings.Contains(rep.Failed[0].Message, "empty file") {

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/contract"
 )
 
@@ -29,12 +30,12 @@ func watched(t *testing.T, k contract.Kind[entry], roots ...string) *contract.St
 
 func TestWatchAddChangeDelete(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := watched(t, kvKind(), root)
 
-	write(t, filepath.Join(root, "b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "b.kv"), "b=1")
 	eventuallyValue(t, s, "b", "1")
-	write(t, filepath.Join(root, "a.kv"), "a=2")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=2")
 	eventuallyValue(t, s, "a", "2")
 	remove(t, filepath.Join(root, "a.kv"))
 	eventuallyValue(t, s, "a", "<none>")
@@ -43,7 +44,7 @@ func TestWatchAddChangeDelete(t *testing.T) {
 
 func TestWatchRenameOver(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := watched(t, kvKind(), root)
 	n := swaps(s)
 	writeOver(t, filepath.Join(root, "a.kv"), "a=2")
@@ -60,7 +61,7 @@ func TestWatchRenameOver(t *testing.T) {
 
 func TestWatchOneSwapPerChange(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=0")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=0")
 	s := watched(t, kvKind(), root)
 	n := swaps(s)
 	// Several writes to one file in a burst are one change.
@@ -88,29 +89,29 @@ func TestWatchDirectories(t *testing.T) {
 	s := watched(t, kvKind(), root)
 
 	// A new directory tree, made fast (mkdir -p and writes race the watch).
-	write(t, filepath.Join(root, "x/y/z/a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "x/y/z/a.kv"), "a=1")
 	eventuallyValue(t, s, "a", "1")
 	// Files added later in the new directories are seen by events.
-	write(t, filepath.Join(root, "x/y/z/b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "x/y/z/b.kv"), "b=1")
 	eventuallyValue(t, s, "b", "1")
 
 	// A whole tree moved in (no event for its files, only the directory).
-	write(t, filepath.Join(outside, "tree/p/q/c.kv"), "c=1")
-	write(t, filepath.Join(outside, "tree/d.kv"), "d=1")
+	acktest.WriteFile(t, filepath.Join(outside, "tree/p/q/c.kv"), "c=1")
+	acktest.WriteFile(t, filepath.Join(outside, "tree/d.kv"), "d=1")
 	if err := os.Rename(filepath.Join(outside, "tree"), filepath.Join(root, "tree")); err != nil {
 		t.Fatal(err)
 	}
 	eventuallyValue(t, s, "c", "1")
 	eventuallyValue(t, s, "d", "1")
 	// It is watched: a change deep inside is seen.
-	write(t, filepath.Join(root, "tree/p/q/c.kv"), "c=2")
+	acktest.WriteFile(t, filepath.Join(root, "tree/p/q/c.kv"), "c=2")
 	eventuallyValue(t, s, "c", "2")
 
 	// Moved within the root: the old paths are forgotten, the new watched.
 	if err := os.Rename(filepath.Join(root, "tree"), filepath.Join(root, "x/moved")); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(root, "x/moved/p/q/c.kv"), "c=3")
+	acktest.WriteFile(t, filepath.Join(root, "x/moved/p/q/c.kv"), "c=3")
 	eventuallyValue(t, s, "c", "3")
 	if errs := errorsOf(s); len(errs) != 0 {
 		t.Fatalf("errors = %+v", errs)
@@ -123,8 +124,8 @@ func TestWatchDirectories(t *testing.T) {
 	eventuallyValue(t, s, "c", "<none>")
 	eventuallyValue(t, s, "d", "<none>")
 	// Changes in the moved-out tree are not ours any more.
-	write(t, filepath.Join(outside, "gone/p/q/e.kv"), "e=1")
-	write(t, filepath.Join(root, "x/y/z/f.kv"), "f=1")
+	acktest.WriteFile(t, filepath.Join(outside, "gone/p/q/e.kv"), "e=1")
+	acktest.WriteFile(t, filepath.Join(root, "x/y/z/f.kv"), "f=1")
 	eventuallyValue(t, s, "f", "1")
 	wantValue(t, s, "e", "<none>")
 
@@ -139,16 +140,16 @@ func TestWatchDirectories(t *testing.T) {
 func TestWatchBrokenThenFixed(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a.kv")
-	write(t, a, "a=1")
+	acktest.WriteFile(t, a, "a=1")
 	s := watched(t, kvKind(), root)
 
-	write(t, a, "a=2\nbad")
+	acktest.WriteFile(t, a, "a=2\nbad")
 	eventually(t, "the error in status", func() bool { return len(errorsOf(s)) == 1 })
 	if e := errorsOf(s)[0]; e.Path != a || e.Line != 2 {
 		t.Fatalf("error = %+v", e)
 	}
 	wantValue(t, s, "a", "1")
-	write(t, a, "a=3")
+	acktest.WriteFile(t, a, "a=3")
 	eventuallyValue(t, s, "a", "3")
 	if errs := errorsOf(s); len(errs) != 0 {
 		t.Fatalf("errors after the fix = %+v", errs)
@@ -159,32 +160,32 @@ func TestWatchRootCreatedAfterStart(t *testing.T) {
 	base := t.TempDir()
 	root := filepath.Join(base, "contracts", "test")
 	s := watched(t, kvKind(), root)
-	write(t, filepath.Join(root, "sub/a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "sub/a.kv"), "a=1")
 	eventuallyValue(t, s, "a", "1")
-	write(t, filepath.Join(root, "sub/b.kv"), "b=1")
+	acktest.WriteFile(t, filepath.Join(root, "sub/b.kv"), "b=1")
 	eventuallyValue(t, s, "b", "1")
 
 	// The root removed and made again.
 	remove(t, filepath.Join(base, "contracts"))
 	eventuallyValue(t, s, "a", "<none>")
-	write(t, filepath.Join(root, "c.kv"), "c=1")
+	acktest.WriteFile(t, filepath.Join(root, "c.kv"), "c=1")
 	eventuallyValue(t, s, "c", "1")
-	write(t, filepath.Join(root, "c.kv"), "c=2")
+	acktest.WriteFile(t, filepath.Join(root, "c.kv"), "c=2")
 	eventuallyValue(t, s, "c", "2")
 }
 
 func TestWatchMultiFileUnit(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "fn/one/meta.kv"), "one=m")
-	write(t, filepath.Join(root, "fn/one/main.js"), "v1")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/meta.kv"), "one=m")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/main.js"), "v1")
 	s := watched(t, fnKind(), root)
-	write(t, filepath.Join(root, "fn/one/main.js"), "v2")
+	acktest.WriteFile(t, filepath.Join(root, "fn/one/main.js"), "v2")
 	eventuallyValue(t, s, "one", "m|v2")
 }
 
 func TestRunWithoutPriorLoad(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{Watch: true, Resync: time.Hour})
 	run(t, s)
 	eventually(t, "the first load", func() bool { return s.Status().Loaded })
@@ -195,7 +196,7 @@ func TestRunWithoutPriorLoad(t *testing.T) {
 func TestResyncWithoutWatching(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		root := t.TempDir()
-		write(t, filepath.Join(root, "a.kv"), "a=1")
+		acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 		s := contract.NewStore(kvKind(), []string{root}, contract.Options{Resync: time.Minute})
 		reload(t, s)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -203,8 +204,8 @@ func TestResyncWithoutWatching(t *testing.T) {
 		go func() { done <- s.Run(ctx) }()
 		synctest.Wait()
 
-		write(t, filepath.Join(root, "a.kv"), "a=2 and longer")
-		write(t, filepath.Join(root, "b.kv"), "b=1")
+		acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=2 and longer")
+		acktest.WriteFile(t, filepath.Join(root, "b.kv"), "b=1")
 		time.Sleep(59 * time.Second)
 		synctest.Wait()
 		wantValue(t, s, "a", "1") // not before the resync is due
@@ -222,13 +223,13 @@ func TestResyncWithoutWatching(t *testing.T) {
 
 func TestRunStopsCleanly(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "d/a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "d/a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root, filepath.Join(root, "missing")}, contract.Options{Watch: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	eventually(t, "the first load", func() bool { return s.Status().Loaded })
-	write(t, filepath.Join(root, "d/b.kv"), "b=1") // an event in flight while stopping
+	acktest.WriteFile(t, filepath.Join(root, "d/b.kv"), "b=1") // an event in flight while stopping
 	cancel()
 	select {
 	case err := <-done:
@@ -245,7 +246,7 @@ func TestRunStopsCleanly(t *testing.T) {
 // The registry's options (the host's settings) win over the module's.
 func TestRegistryDefaultsTurnWatchingOn(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.kv"), "a=1")
+	acktest.WriteFile(t, filepath.Join(root, "a.kv"), "a=1")
 	s := contract.NewStore(kvKind(), []string{root}, contract.Options{Watch: false, Resync: time.Hour})
 	reg := contract.NewRegistry(contract.Options{Watch: true, Debounce: 5 * time.Millisecond})
 	if err := reg.Register(s); err != nil {
@@ -256,6 +257,6 @@ func TestRegistryDefaultsTurnWatchingOn(t *testing.T) {
 	}
 	reload(t, s)
 	run(t, s)
-	write(t, filepath.Join(root, "b.kv"), "b=1") // only a watcher sees it within the hour
+	acktest.WriteFile(t, filepath.Join(root, "b.kv"), "b=1") // only a watcher sees it within the hour
 	eventuallyValue(t, s, "b", "1")
 }

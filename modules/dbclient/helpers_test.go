@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -42,13 +41,7 @@ func start(t testing.TB, cfg map[string]any, files map[string]string) *env {
 	t.Helper()
 	home := t.TempDir()
 	for rel, text := range files {
-		p := filepath.Join(home, "contracts", "dbclient", filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		acktest.WriteFile(t, filepath.Join(home, "contracts", "dbclient", filepath.FromSlash(rel)), text)
 	}
 	p := &probe{}
 	h := acktest.Start(t, acktest.Options{

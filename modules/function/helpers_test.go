@@ -2,7 +2,6 @@ package function_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,13 +17,7 @@ import (
 func write(t testing.TB, home string, files map[string]string) {
 	t.Helper()
 	for rel, text := range files {
-		p := filepath.Join(home, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		acktest.WriteFile(t, filepath.Join(home, filepath.FromSlash(rel)), text)
 	}
 }
 

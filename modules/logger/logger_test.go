@@ -315,13 +315,7 @@ func TestHandStackModuleJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	dir := filepath.Join(home, "modules", "logger")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "module.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	acktest.WriteFile(t, filepath.Join(home, "modules", "logger", "module.json"), string(data))
 	h, _ := startLogger(t, home, nil)
 	wantStatus(t, h.Post(t, "/logger/api/log/insert", `{"ApplicationID":"HDS","Message":"m","ServerID":"WEB01"}`), http.StatusOK)
 	rows := list(t, h, "applicationID=HDS")

@@ -72,7 +72,7 @@ func startEnv(t testing.TB, s3 *S3Location, overlay map[string]any) *env {
 	t.Helper()
 	home := t.TempDir()
 	storage := filepath.Join(home, "storage")
-	writeFile(t, filepath.Join(home, "contracts", "repository", "APP", "storage.json"), repoJSON(storage, s3))
+	acktest.WriteFile(t, filepath.Join(home, "contracts", "repository", "APP", "storage.json"), repoJSON(storage, s3))
 	e := &env{home: home, storage: storage, clock: &testClock{}}
 	info := module.Info{ID: module.Repository, New: func() module.Module { return &Module{now: e.clock.Now} }}
 	e.h = acktest.Start(t, acktest.Options{Home: home, Modules: []module.Info{info}, Settings: func(s *config.Settings) {
@@ -86,16 +86,6 @@ func startEnv(t testing.TB, s3 *S3Location, overlay map[string]any) *env {
 		}
 	}})
 	return e
-}
-
-func writeFile(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 type part struct{ field, name, data string }
@@ -139,19 +129,9 @@ func (e *env) upload(t *testing.T, repo, dep string, parts ...part) *http.Respon
 	return e.do(t, "POST", "/repository/api/storage/upload-file?applicationID=APP&repositoryID="+repo+"&dependencyID="+dep, ct, bytes.NewReader(body))
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func wantStatus(t *testing.T, resp *http.Response, status int) string {
 	t.Helper()
-	body := readBody(t, resp)
+	body := acktest.ReadBody(t, resp)
 	if resp.StatusCode != status {
 		t.Fatalf("%s %s: status %d, want %d; body %s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, status, body)
 	}
@@ -382,8 +362,8 @@ func TestClientDisconnectMidUploadLeavesNothing(t *testing.T) {
 
 func TestPathTraversalIsRefused(t *testing.T) {
 	e := startEnv(t, nil, nil)
-	writeFile(t, filepath.Join(e.storage, "secret.txt"), "TOP SECRET")
-	writeFile(t, filepath.Join(e.storage, "SINGLE", tempDir, "x.part"), "TOP SECRET")
+	acktest.WriteFile(t, filepath.Join(e.storage, "secret.txt"), "TOP SECRET")
+	acktest.WriteFile(t, filepath.Join(e.storage, "SINGLE", tempDir, "x.part"), "TOP SECRET")
 	paths := []string{
 		"/repository/api/storage/virtual-download-file?applicationID=APP&repositoryID=SINGLE&fileName=../secret.txt",
 		"/repository/api/storage/virtual-download-file?applicationID=APP&repositoryID=SINGLE&fileName=%2e%2e%2fsecret.txt",
@@ -403,7 +383,7 @@ func TestPathTraversalIsRefused(t *testing.T) {
 	}
 	for _, p := range paths {
 		resp := e.h.Get(t, p)
-		body := readBody(t, resp)
+		body := acktest.ReadBody(t, resp)
 		if resp.StatusCode < 400 || resp.StatusCode >= 500 || strings.Contains(body, "TOP SECRET") {
 			t.Errorf("GET %s: %d %s", p, resp.StatusCode, body)
 		}
@@ -474,11 +454,11 @@ func TestStorageContractHotReload(t *testing.T) {
 	if body := wantStatus(t, e.h.Get(t, get), 200); body != "{}\n" {
 		t.Fatalf("before: %s", body)
 	}
-	writeFile(t, filepath.Join(e.home, "contracts", "repository", "NEW", "more.json"), fmt.Sprintf(
+	acktest.WriteFile(t, filepath.Join(e.home, "contracts", "repository", "NEW", "more.json"), fmt.Sprintf(
 		`[{"ApplicationID": "NEW", "RepositoryID": "R9", "RepositoryName": "added", "PhysicalPath": %q, "IsMultiUpload": true, "AccessMethod": "public"}]`,
 		filepath.Join(e.storage, "R9")))
 	acktest.Eventually(t, 10*time.Second, "the new repository", func() bool {
-		return strings.Contains(readBody(t, e.h.Get(t, get)), `"RepositoryName":"added"`)
+		return strings.Contains(acktest.ReadBody(t, e.h.Get(t, get)), `"RepositoryName":"added"`)
 	})
 	ct, body := multipartBody(t, part{"file", "n.txt", "new"})
 	resp := e.do(t, "POST", "/repository/api/storage/upload-file?applicationID=NEW&repositoryID=R9&dependencyID=D", ct, bytes.NewReader(body))
@@ -490,14 +470,14 @@ func TestStartupSweepAndSecrets(t *testing.T) {
 	storage := filepath.Join(home, "storage")
 	old := filepath.Join(storage, "MULTI", tempDir, "old.part")
 	fresh := filepath.Join(storage, "MULTI", tempDir, "fresh.part")
-	writeFile(t, old, "left by a crash")
-	writeFile(t, fresh, "an upload of another process")
+	acktest.WriteFile(t, old, "left by a crash")
+	acktest.WriteFile(t, fresh, "an upload of another process")
 	past := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(old, past, past); err != nil {
 		t.Fatal(err)
 	}
 	s3 := fakeS3(t, "files")
-	writeFile(t, filepath.Join(home, "contracts", "repository", "APP", "storage.json"), repoJSON(storage, &s3))
+	acktest.WriteFile(t, filepath.Join(home, "contracts", "repository", "APP", "storage.json"), repoJSON(storage, &s3))
 	h := acktest.Start(t, acktest.Options{Home: home, Modules: []module.Info{Info()}})
 	if _, err := os.Stat(old); err == nil {
 		t.Error("the startup sweep left an old temporary file")
@@ -505,7 +485,7 @@ func TestStartupSweepAndSecrets(t *testing.T) {
 	if _, err := os.Stat(fresh); err != nil {
 		t.Error("the startup sweep removed a fresh temporary file")
 	}
-	body := readBody(t, h.Get(t, "/repository/api/storage/get-repositorys"))
+	body := acktest.ReadBody(t, h.Get(t, "/repository/api/storage/get-repositorys"))
 	for _, secret := range []string{s3.SecretKey, s3.AccessKey, s3.ServiceURL, storage} {
 		if strings.Contains(body, secret) {
 			t.Errorf("get-repositorys shows %q: %s", secret, body)
@@ -537,16 +517,16 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		resp := e.do(t, c.method, c.path, "text/plain", strings.NewReader(c.body))
-		body := readBody(t, resp)
+		body := acktest.ReadBody(t, resp)
 		var f failure
 		if resp.StatusCode != c.status || json.Unmarshal([]byte(body), &f) != nil || f.Result || f.Message == "" || f.ErrorCode == "" {
 			t.Errorf("%s %s: %d %s, want %d with a JSON message", c.method, c.path, resp.StatusCode, body, c.status)
 		}
 	}
-	if got := readBody(t, e.h.Get(t, "/repository/api/storage/get-md5hash?value=s")); got != "03C7C0ACE395D80182DB07AE2C30F034" {
+	if got := acktest.ReadBody(t, e.h.Get(t, "/repository/api/storage/get-md5hash?value=s")); got != "03C7C0ACE395D80182DB07AE2C30F034" {
 		t.Errorf("get-md5hash %q", got)
 	}
-	if got := readBody(t, e.h.Get(t, "/repository/api/storage/get-mime-type?path=a/b.png")); got != "image/png" {
+	if got := acktest.ReadBody(t, e.h.Get(t, "/repository/api/storage/get-mime-type?path=a/b.png")); got != "image/png" {
 		t.Errorf("get-mime-type %q", got)
 	}
 	resp := e.do(t, "GET", "/repository/api/storage/refresh?changeType=Changed&filePath=APP/storage.json", "", nil, "AuthorizationKey", testKey)

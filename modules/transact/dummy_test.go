@@ -24,10 +24,10 @@ func startDummyHost(t *testing.T) *acktest.Host {
 	contracts := acktest.Shared(t, "fixtures/handstack/home/contracts/transact")
 	home := t.TempDir()
 	dir := filepath.Join(home, "tmp", "HDS", "dummyfile", "HDS", "TST", "TST020")
-	writeFile(t, filepath.Join(dir, "GD01.dat"), `[{"id":"FormData0","value":{"CompanyNo":"1","CompanyName":"HandStack"}}]`)
-	writeFile(t, filepath.Join(dir, "LD01.dat"), `[{"id":"GridData0","value":[{"No":1},{"No":2},{"No":3}]}]`)
-	writeFile(t, filepath.Join(dir, "AD01.dat"), `[{"id":"FormData0","value":{"A":1}},{"id":"GridData1","value":[{"B":2},{"B":3}]}]`)
-	writeFile(t, filepath.Join(dir, "DD01.dat"), `[]`)
+	acktest.WriteFile(t, filepath.Join(dir, "GD01.dat"), `[{"id":"FormData0","value":{"CompanyNo":"1","CompanyName":"HandStack"}}]`)
+	acktest.WriteFile(t, filepath.Join(dir, "LD01.dat"), `[{"id":"GridData0","value":[{"No":1},{"No":2},{"No":3}]}]`)
+	acktest.WriteFile(t, filepath.Join(dir, "AD01.dat"), `[{"id":"FormData0","value":{"A":1}},{"id":"GridData1","value":[{"B":2},{"B":3}]}]`)
+	acktest.WriteFile(t, filepath.Join(dir, "DD01.dat"), `[]`)
 	return acktest.Start(t, acktest.Options{
 		Home:    home,
 		Modules: []module.Info{transact.Info()},

@@ -58,14 +58,14 @@ func (c *capture) Stop(ctx context.Context) error { return nil }
 func startRawHost(t *testing.T, settings func(*config.Settings)) (*acktest.Host, *capture) {
 	t.Helper()
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, "contracts", "transact", "APP", "PRJ", "RAW010.json"), rawContract)
+	acktest.WriteFile(t, filepath.Join(home, "contracts", "transact", "APP", "PRJ", "RAW010.json"), rawContract)
 	dir := filepath.Join(home, "tmp", "HDS", "dummyfile", "APP", "PRJ", "RAW010")
-	writeFile(t, filepath.Join(dir, "SC01.dat"), "hello")
-	writeFile(t, filepath.Join(dir, "NQ01.dat"), "42\n")
-	writeFile(t, filepath.Join(dir, "XM01.dat"), "<a>1</a>")
-	writeFile(t, filepath.Join(dir, "DJ01.dat"), `{"free":["form"]}`)
-	writeFile(t, filepath.Join(dir, "CH01.dat"), `{"CodeColumnID":"C","DataSource":[]}`)
-	writeFile(t, filepath.Join(dir, "ST01.dat"), `[]`)
+	acktest.WriteFile(t, filepath.Join(dir, "SC01.dat"), "hello")
+	acktest.WriteFile(t, filepath.Join(dir, "NQ01.dat"), "42\n")
+	acktest.WriteFile(t, filepath.Join(dir, "XM01.dat"), "<a>1</a>")
+	acktest.WriteFile(t, filepath.Join(dir, "DJ01.dat"), `{"free":["form"]}`)
+	acktest.WriteFile(t, filepath.Join(dir, "CH01.dat"), `{"CodeColumnID":"C","DataSource":[]}`)
+	acktest.WriteFile(t, filepath.Join(dir, "ST01.dat"), `[]`)
 	c := &capture{}
 	h := acktest.Start(t, acktest.Options{
 		Home: home,
@@ -189,9 +189,9 @@ func TestMetadataEndpoints(t *testing.T) {
 	}
 
 	// Hot reload through refresh: a new service appears.
-	writeFile(t, filepath.Join(h.Home, "contracts", "transact", "APP", "PRJ", "RAW010.json"),
+	acktest.WriteFile(t, filepath.Join(h.Home, "contracts", "transact", "APP", "PRJ", "RAW010.json"),
 		strings.Replace(rawContract, `"ServiceID": "SC01"`, `"ServiceID": "SC02"`, 1))
-	writeFile(t, filepath.Join(h.Home, "tmp", "HDS", "dummyfile", "APP", "PRJ", "RAW010", "SC02.dat"), "new")
+	acktest.WriteFile(t, filepath.Join(h.Home, "tmp", "HDS", "dummyfile", "APP", "PRJ", "RAW010", "SC02.dat"), "new")
 	if code, body := get("/transact/api/transaction/refresh?changeType=Changed&filePath=APP/PRJ/RAW010.json"); code != 200 || body != "true" {
 		t.Errorf("refresh: %d %s", code, body)
 	}

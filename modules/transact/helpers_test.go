@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ack-dev/ack/internal/acktest"
@@ -90,14 +88,4 @@ func execute(t *testing.T, h *acktest.Host, body any) *response {
 		t.Fatalf("no acknowledge in %s", data)
 	}
 	return &r
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -29,12 +29,7 @@ const secret = "TOP-SECRET-OUTSIDE-THE-ROOT"
 func write(t *testing.T, dir, rel, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	acktest.WriteFile(t, p, content)
 	return p
 }
 
