@@ -112,7 +112,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Context().Err() != nil {
 			return nil, err // the client left or the deadline passed: not the upstream's fault
 		}
-		t.onFail(m.up, err)
+		// One failed connection takes an upstream out at once, unless it is
+		// the last one of its group: then it might be a Service standing for
+		// many pods, and only the active checks may declare it down.
+		if a.group.othersUsable(m.up) {
+			t.onFail(m.up, err)
+		}
 		if !retryable(req.Method, err, body) {
 			return nil, err
 		}

@@ -481,3 +481,29 @@ func TestRefusesWWWRootInTheSameProcess(t *testing.T) {
 		t.Fatalf("start with wwwroot and edge: %v, want a clear refusal", err)
 	}
 }
+
+// A pool's last upstream may be a Service standing for many pods: one failed
+// connection must not take the whole pool out until the active checks agree.
+func TestLastUpstreamIsNotTakenOutByOneFailure(t *testing.T) {
+	var dropped atomic.Int32
+	var once atomic.Bool
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path != "/readyz" && once.CompareAndSwap(false, true) {
+			dropped.Add(1)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(s.Close)
+	h := startEdge(t, oneRoute(poolOf(s.URL+"=1")), map[string]any{"HealthCheckInterval": "1h"})
+	if code, _ := body(t, h.Post(t, "/transact/api", `{}`)); code != http.StatusBadGateway || dropped.Load() != 1 {
+		t.Fatalf("first request: %d (dropped %d), want the 502 of the dropped connection", code, dropped.Load())
+	}
+	if code, text := body(t, h.Post(t, "/transact/api", `{}`)); code != 200 || text != "ok" {
+		t.Fatalf("next request: %d %s; the only upstream must still be used", code, text)
+	}
+}

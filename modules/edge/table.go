@@ -68,6 +68,16 @@ func (g *group) anyUsable() bool {
 	return false
 }
 
+// othersUsable reports whether a member other than u can take a request.
+func (g *group) othersUsable(u *upstream) bool {
+	for _, m := range g.members {
+		if m.up != u && m.weight > 0 && m.up.usable() {
+			return true
+		}
+	}
+	return false
+}
+
 // byName returns the usable member called name, whatever its weight (a
 // weight of 0 keeps an upstream dark except to clients pinned to it).
 func (g *group) byName(name string) *member {
