@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/ack-dev/ack/internal/httpx"
 )
 
 // Header carries the AuthorizationKey, as HandStack's modules send it.
@@ -149,7 +151,7 @@ func (ru Rule) HasKey(r *http.Request) bool {
 	}
 	got := r.Header.Get(Header)
 	if got == "" && PeerIP(r).IsLoopback() {
-		got = queryValue(r, Header)
+		got = httpx.Query(r, Header)
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), ru.key) == 1
 }
@@ -158,13 +160,4 @@ func (ru Rule) HasKey(r *http.Request) bool {
 // the key, or its peer address is on AllowClientIP.
 func (ru Rule) Allows(r *http.Request) bool {
 	return ru.HasKey(r) || ru.allow.Contains(PeerIP(r))
-}
-
-func queryValue(r *http.Request, name string) string {
-	for k, v := range r.URL.Query() {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-	}
-	return ""
 }

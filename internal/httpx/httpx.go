@@ -45,11 +45,12 @@ func (la *LogAttrs) Attrs() []slog.Attr {
 	return append([]slog.Attr(nil), la.attrs...)
 }
 
-// WriteJSON writes v as JSON with status code.
-func WriteJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON writes v as JSON with status code. The error is the encoder's:
+// once the status is sent, it only tells a handler that the client is gone.
+func WriteJSON(w http.ResponseWriter, code int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	return json.NewEncoder(w).Encode(v)
 }
 
 // Problem is the JSON body of an error answer.

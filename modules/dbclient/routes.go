@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ack-dev/ack/internal/callerauth"
+	"github.com/ack-dev/ack/internal/httpx"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
@@ -36,16 +37,6 @@ func (m *Module) Routes() []module.Route {
 	}
 }
 
-// query reads a query-string key without regard to case (ASP.NET binding).
-func query(r *http.Request, key string) string {
-	for k, v := range r.URL.Query() {
-		if strings.EqualFold(k, key) && len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-	}
-	return ""
-}
-
 func (m *Module) guard(h func(w http.ResponseWriter, r *http.Request) error) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if !m.cfg.access.Allows(r) {
@@ -55,16 +46,11 @@ func (m *Module) guard(h func(w http.ResponseWriter, r *http.Request) error) fun
 	}
 }
 
-func respondJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	return json.NewEncoder(w).Encode(v)
-}
-
 // handleQuery is POST /dbclient/api/query: always HTTP 200 with a
 // DynamicResponse, except for a body that is not JSON (400, as ASP.NET).
 func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
 	if !m.cfg.access.Allows(r) {
-		return respondJSON(w, wire.Fail("", CodeUnauthorized, callerauth.Refused))
+		return httpx.WriteJSON(w, http.StatusOK, wire.Fail("", CodeUnauthorized, callerauth.Refused))
 	}
 	var req *wire.DynamicRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
@@ -80,16 +66,16 @@ func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
-	id := query(r, "applicationID") + "|" + query(r, "projectID") + "|" + query(r, "transactionID") + "|" + query(r, "functionID")
+	id := httpx.Query(r, "applicationID") + "|" + httpx.Query(r, "projectID") + "|" + httpx.Query(r, "transactionID") + "|" + httpx.Query(r, "functionID")
 	_, ok := m.store.Load().Get(id)
-	return respondJSON(w, ok)
+	return httpx.WriteJSON(w, http.StatusOK, ok)
 }
 
 // handleRefresh reloads after a change to one contract file (filePath is
 // relative to a contract root). The store reloads every changed file, so a
 // deleted file drops exactly its statements.
 func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
-	path := strings.TrimPrefix(strings.ReplaceAll(query(r, "filePath"), `\`, "/"), "/")
+	path := strings.TrimPrefix(strings.ReplaceAll(httpx.Query(r, "filePath"), `\`, "/"), "/")
 	if path == "" || !sqlmap.IsContract(path) {
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "filePath must name a contract file (.xml or .dbc) relative to a contract root", nil)
 	}
@@ -102,10 +88,10 @@ func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, f := range rep.Failed {
 		if strings.HasSuffix(filepathToSlash(f.Path), "/"+path) {
-			return respondJSON(w, false)
+			return httpx.WriteJSON(w, http.StatusOK, false)
 		}
 	}
-	return respondJSON(w, !strings.EqualFold(query(r, "changeType"), "Deleted"))
+	return httpx.WriteJSON(w, http.StatusOK, !strings.EqualFold(httpx.Query(r, "changeType"), "Deleted"))
 }
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }
@@ -140,14 +126,14 @@ type dbParameter struct {
 }
 
 func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
-	app, project := query(r, "applicationID"), query(r, "projectID")
+	app, project := httpx.Query(r, "applicationID"), httpx.Query(r, "projectID")
 	if app == "" || project == "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		_, err := io.WriteString(w, "필수 항목 확인")
 		return err
 	}
-	tx, fn := query(r, "transactionID"), query(r, "functionID")
+	tx, fn := httpx.Query(r, "transactionID"), httpx.Query(r, "functionID")
 	out := []statementMap{}
 	for _, st := range m.statements() {
 		if st.ApplicationID != app || st.ProjectID != project || (tx != "" && st.TransactionID != tx) || (fn != "" && !strings.HasPrefix(st.ID, fn)) {
@@ -165,11 +151,11 @@ func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, sm)
 	}
-	return respondJSON(w, out)
+	return httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (m *Module) handleMeta(w http.ResponseWriter, _ *http.Request) error {
-	return respondJSON(w, append([]string{}, m.store.Load().Keys()...))
+	return httpx.WriteJSON(w, http.StatusOK, append([]string{}, m.store.Load().Keys()...))
 }
 
 type report struct {
@@ -194,7 +180,7 @@ type reportParam struct {
 
 func (m *Module) handleReports(w http.ResponseWriter, r *http.Request) error {
 	var filters []string
-	for _, f := range strings.Split(query(r, "queryIDs"), ",") {
+	for _, f := range strings.Split(httpx.Query(r, "queryIDs"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			filters = append(filters, strings.ToLower(f))
 		}
@@ -211,7 +197,7 @@ func (m *Module) handleReports(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, rep)
 	}
-	return respondJSON(w, out)
+	return httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // matchesAny reports whether id ("a|p|t|sid") starts with one of the
@@ -235,14 +221,14 @@ func (m *Module) handleReset(w http.ResponseWriter, r *http.Request) error {
 
 func (m *Module) handleBase64(encode bool) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		v := query(r, "value")
+		v := httpx.Query(r, "value")
 		if encode {
-			return respondJSON(w, base64.StdEncoding.EncodeToString([]byte(v)))
+			return httpx.WriteJSON(w, http.StatusOK, base64.StdEncoding.EncodeToString([]byte(v)))
 		}
 		b, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
 			return module.Errorf(http.StatusBadRequest, CodeBadRequest, "value is not base64", err)
 		}
-		return respondJSON(w, string(b))
+		return httpx.WriteJSON(w, http.StatusOK, string(b))
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/ack-dev/ack/internal/callerauth"
+	"github.com/ack-dev/ack/internal/httpx"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 )
@@ -36,7 +36,7 @@ func (m *Module) Routes() []module.Route {
 
 func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
 	if !m.cfg.access.Allows(r) {
-		return writeJSON(w, wire.Fail("", CodeUnauthorized, callerauth.Refused))
+		return httpx.WriteJSON(w, http.StatusOK, wire.Fail("", CodeUnauthorized, callerauth.Refused))
 	}
 	var req wire.DynamicRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -44,43 +44,38 @@ func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
 		err = json.Unmarshal(body, &req)
 	}
 	if err != nil {
-		return writeJSON(w, wire.Fail("", CodeBadRequest, "요청 정보 확인 필요 (the body is not a DynamicRequest)"))
+		return httpx.WriteJSON(w, http.StatusOK, wire.Fail("", CodeBadRequest, "요청 정보 확인 필요 (the body is not a DynamicRequest)"))
 	}
 	resp, err := m.Execute(r.Context(), &req)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, resp)
+	return httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
 // handleRefresh reloads the contracts after a change to filePath (relative
 // to a contract root), as HandStack's file-sync requests do.
 func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
-	file := query(r, "filePath")
-	if file == "" || query(r, "changeType") == "" {
+	file := httpx.Query(r, "filePath")
+	if file == "" || httpx.Query(r, "changeType") == "" {
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "changeType and filePath are required", nil)
 	}
 	rep, err := m.store.Refresh(r.Context(), file)
 	if err != nil {
 		m.log.Warn("function refresh failed", "file", file, "err", err)
-		return writeJSON(w, false)
+		return httpx.WriteJSON(w, http.StatusOK, false)
 	}
-	return writeJSON(w, len(rep.Failed) == 0)
+	return httpx.WriteJSON(w, http.StatusOK, len(rep.Failed) == 0)
 }
 
 func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
-	key := query(r, "applicationID") + "|" + query(r, "projectID") + "|" + query(r, "transactionID") + "|" + query(r, "functionID")
+	key := httpx.Query(r, "applicationID") + "|" + httpx.Query(r, "projectID") + "|" + httpx.Query(r, "transactionID") + "|" + httpx.Query(r, "functionID")
 	_, ok := m.store.Load().Get(key)
-	return writeJSON(w, ok)
+	return httpx.WriteJSON(w, http.StatusOK, ok)
 }
 
 func (m *Module) handleMeta(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, m.store.Load().Keys())
-}
-
-func writeJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	return json.NewEncoder(w).Encode(v)
+	return httpx.WriteJSON(w, http.StatusOK, m.store.Load().Keys())
 }
 
 // guard answers 400 to callers that are not authorized.
@@ -91,14 +86,4 @@ func (m *Module) guard(h func(http.ResponseWriter, *http.Request) error) func(ht
 		}
 		return h(w, r)
 	}
-}
-
-// query reads a query-string key without regard to case (ASP.NET binding).
-func query(r *http.Request, key string) string {
-	for k, v := range r.URL.Query() {
-		if strings.EqualFold(k, key) && len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-	}
-	return ""
 }
