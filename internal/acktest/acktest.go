@@ -48,43 +48,7 @@ type Host struct {
 // Start runs a host in this process and returns when it is ready.
 func Start(t testing.TB, opts Options) *Host {
 	t.Helper()
-	home := opts.Home
-	if home == "" {
-		home = t.TempDir()
-	}
-	settings, err := config.Load(home, nil)
-	if err != nil {
-		t.Fatalf("acktest: settings: %v", err)
-	}
-	settings.Shutdown.DrainDelay = 0
-	settings.Shutdown.GracePeriod = config.Duration(5 * time.Second)
-	if opts.Settings != nil {
-		opts.Settings(&settings)
-	}
-	ids := make([]string, len(opts.Modules))
-	for i, m := range opts.Modules {
-		ids[i] = string(m.ID)
-	}
-	mods, err := host.Select(opts.Modules, ids) // every module given, Explicit ones too
-	if err != nil {
-		t.Fatalf("acktest: %v", err)
-	}
-	level := opts.LogLevel
-	if level == 0 {
-		level = slog.LevelWarn
-	}
-	tw := &testWriter{t: t}
-	cfg := host.Config{
-		Settings: settings,
-		Paths:    config.NewPaths(home, settings.DataDir),
-		Modules:  mods,
-		Logger:   slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: level})),
-		Version:  "test",
-	}
-	h, err := host.New(cfg)
-	if err != nil {
-		t.Fatalf("acktest: %v", err)
-	}
+	h, paths := newHost(t, opts)
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatalf("acktest: start: %v", err)
 	}
@@ -96,8 +60,8 @@ func Start(t testing.TB, opts Options) *Host {
 	go func() { served <- h.Serve(ln) }()
 	th := &Host{
 		URL:    "http://" + ln.Addr().String(),
-		Home:   home,
-		Paths:  cfg.Paths,
+		Home:   paths.Home,
+		Paths:  paths,
 		Host:   h,
 		Client: &http.Client{Timeout: 30 * time.Second},
 	}
@@ -111,9 +75,73 @@ func Start(t testing.TB, opts Options) *Host {
 			t.Errorf("acktest: serve: %v", err)
 		}
 		th.Client.CloseIdleConnections()
-		tw.close()
 	})
 	return th
+}
+
+// newHost builds the host Start runs: Options applied, the test log as its
+// log (until the test ends), provisioned only when started or checked.
+func newHost(t testing.TB, opts Options) (*host.Host, config.Paths) {
+	t.Helper()
+	home := opts.Home
+	if home == "" {
+		home = t.TempDir()
+	}
+	settings, err := config.Load(home, nil)
+	if err != nil {
+		t.Fatalf("acktest: settings: %v", err)
+	}
+	settings.Shutdown.DrainDelay = 0
+	settings.Shutdown.GracePeriod = config.Duration(5 * time.Second)
+	if opts.Settings != nil {
+		opts.Settings(&settings)
+	}
+	mods, err := host.Select(opts.Modules, nil)
+	if err != nil {
+		t.Fatalf("acktest: %v", err)
+	}
+	level := opts.LogLevel
+	if level == 0 {
+		level = slog.LevelWarn
+	}
+	tw := &testWriter{t: t}
+	t.Cleanup(tw.close) // registered first, so it runs after Start's shutdown
+	paths := config.NewPaths(home, settings.DataDir)
+	h, err := host.New(host.Config{
+		Settings: settings,
+		Paths:    paths,
+		Modules:  mods,
+		Logger:   slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: level})),
+		Version:  "test",
+	})
+	if err != nil {
+		t.Fatalf("acktest: %v", err)
+	}
+	return h, paths
+}
+
+// Check provisions the modules as `ack check` does, without starting them,
+// and returns the diagnostics.
+func Check(t testing.TB, opts Options) []module.Diagnostic {
+	t.Helper()
+	h, _ := newHost(t, opts)
+	diags, err := h.Check(t.Context())
+	if err != nil {
+		t.Fatalf("acktest: check: %v", err)
+	}
+	return diags
+}
+
+// StartError starts a host that must not start, and returns why it did not.
+func StartError(t testing.TB, opts Options) error {
+	t.Helper()
+	h, _ := newHost(t, opts)
+	err := h.Start(t.Context())
+	if err == nil {
+		_ = h.Shutdown(t.Context())
+		t.Fatal("acktest: the host started")
+	}
+	return err
 }
 
 // Get sends a GET to path.

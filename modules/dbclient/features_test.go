@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ack-dev/ack/internal/acktest"
+	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
+	"github.com/ack-dev/ack/modules/dbclient"
 )
 
 const demoContract = `<mapper><header><application>APP</application><project>DEMO</project><transaction>DEM010</transaction>
@@ -225,7 +228,7 @@ func TestImplicitSQLiteAndRefresh(t *testing.T) {
 	}
 	e.ok(t, request(q("APP|DEMO|DEM020|GD0100", nil, "ID", "1")))
 
-	diags := check(t, e.Home)
+	diags := acktest.Check(t, acktest.Options{Home: e.Home, Modules: []module.Info{dbclient.Info()}})
 	found := false
 	for _, d := range diags {
 		found = found || d.Severity == "warning" && strings.Contains(d.Message, `data source "DB01" has no configuration`)

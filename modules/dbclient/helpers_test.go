@@ -3,13 +3,11 @@ package dbclient_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
 	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/config"
-	"github.com/ack-dev/ack/internal/host"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/dbclient"
@@ -134,29 +132,4 @@ func form(t *testing.T, resp *wire.DynamicResponse, id string) map[string]any {
 	}
 	t.Fatalf("no %s in %s", id, resp.ResultJSON)
 	return nil
-}
-
-// check runs `ack check` on home with dbclient alone (a host that is never
-// started) and returns its diagnostics.
-func check(t *testing.T, home string) []module.Diagnostic {
-	t.Helper()
-	settings, err := config.Load(home, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := host.New(host.Config{
-		Settings: settings,
-		Paths:    config.NewPaths(home, settings.DataDir),
-		Modules:  []module.Info{dbclient.Info()},
-		Logger:   slog.New(slog.DiscardHandler),
-		Version:  "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	diags, err := h.Check(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return diags
 }

@@ -2,7 +2,6 @@ package function_test
 
 import (
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/ack-dev/ack/internal/acktest"
-	"github.com/ack-dev/ack/internal/config"
-	"github.com/ack-dev/ack/internal/host"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/function"
@@ -333,22 +330,7 @@ func TestCSharpAndPythonAreDiagnosed(t *testing.T) {
 	mustFail(t, execute(t, h, "HDS|TST|PYF020|GF0100", nil), "function.unsupported_language", "Python function")
 
 	// What `ack check` reports, on a host that is only provisioned.
-	settings, err := config.Load(home, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mods, err := host.Select([]module.Info{function.Info()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checker, err := host.New(host.Config{Settings: settings, Paths: config.NewPaths(home, ""), Modules: mods, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	diags, err := checker.Check(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	diags := acktest.Check(t, acktest.Options{Home: home, Modules: []module.Info{function.Info()}})
 	var got []string
 	for _, d := range diags {
 		got = append(got, filepath.Base(d.File)+": "+d.Message)

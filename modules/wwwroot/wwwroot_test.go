@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/config"
-	"github.com/ack-dev/ack/internal/host"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/modules/wwwroot"
 )
@@ -448,24 +446,7 @@ func TestBadSettings(t *testing.T) {
 		t.Run(string(values), func(t *testing.T) {
 			home := t.TempDir()
 			write(t, home, "ack.json", `{"moduleConfig": {"wwwroot": `+string(values)+`}}`)
-			settings, err := config.Load(home, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, err := host.New(host.Config{
-				Settings: settings,
-				Paths:    config.NewPaths(home, settings.DataDir),
-				Modules:  []module.Info{wwwroot.Info()},
-				Logger:   slog.New(slog.DiscardHandler),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = h.Start(t.Context())
-			if err == nil {
-				_ = h.Shutdown(t.Context())
-				t.Fatalf("the host started with %s", values)
-			}
+			err := acktest.StartError(t, acktest.Options{Home: home, Modules: []module.Info{wwwroot.Info()}})
 			if !strings.Contains(err.Error(), "wwwroot") {
 				t.Errorf("error %q does not name the module", err)
 			}
