@@ -145,6 +145,32 @@ func get(base, path string) string {
 	return string(b)
 }
 
+// start starts an ack process; with ACK_ZDT_SAMPLES set, its log is kept
+// there as <test>-<name>-<pid>.log when the test ends.
+func start(t *testing.T, name string, opts acktest.ProcessOptions) *acktest.Process {
+	t.Helper()
+	p := acktest.StartProcess(t, opts)
+	if dir := os.Getenv("ACK_ZDT_SAMPLES"); dir != "" {
+		t.Cleanup(func() {
+			file := fmt.Sprintf("%s-%s-%d.log", fileName(t.Name()), name, p.Cmd.Process.Pid)
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(p.Output()), 0o644); err != nil {
+				t.Errorf("keep the log: %v", err)
+			}
+		})
+	}
+	return p
+}
+
+// fileName makes s safe as a file name.
+func fileName(s string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, s), "-")
+}
+
 // upgradable is a process followed across in-place upgrades through its PID
 // file: after the first upgrade the serving process is no longer our child.
 type upgradable struct {
@@ -156,7 +182,7 @@ func startUpgradable(t *testing.T, opts acktest.ProcessOptions) *upgradable {
 	t.Helper()
 	pidFile := filepath.Join(t.TempDir(), "ack.pid")
 	opts.Env = append(opts.Env, "ACK_PID_FILE="+pidFile)
-	p := acktest.StartProcess(t, opts)
+	p := start(t, "front", opts)
 	u := &upgradable{Process: p, pidFile: pidFile}
 	acktest.Eventually(t, 10*time.Second, "the PID file", func() bool { return u.pid() == p.Cmd.Process.Pid })
 	// Runs before acktest's own cleanup, which only knows the first process.
@@ -231,7 +257,7 @@ func startSplit(t *testing.T, h *home) *split {
 	t.Helper()
 	s := &split{home: h}
 	for i := range s.db {
-		s.db[i] = s.startDBClient(t, "0")
+		s.db[i] = s.startDBClient(t, i, "0")
 		s.ports[i] = s.db[i].Port
 	}
 	s.front = startUpgradable(t, acktest.ProcessOptions{
@@ -242,9 +268,9 @@ func startSplit(t *testing.T, h *home) *split {
 	return s
 }
 
-func (s *split) startDBClient(t *testing.T, port string) *acktest.Process {
+func (s *split) startDBClient(t *testing.T, i int, port string) *acktest.Process {
 	t.Helper()
-	return acktest.StartProcess(t, acktest.ProcessOptions{
+	return start(t, fmt.Sprintf("dbclient%d", i+1), acktest.ProcessOptions{
 		Home: s.home.dir,
 		Args: []string{"--modules=dbclient", "--port=" + port},
 		Env:  []string{dbclientDrainDelay},
@@ -261,7 +287,7 @@ func (s *split) restartDBClient(t *testing.T, i int) {
 	if code := s.db[i].ExitCode(t, time.Second); code != 0 {
 		t.Errorf("dbclient %d exited with %d", i, code)
 	}
-	s.db[i] = s.startDBClient(t, s.ports[i])
+	s.db[i] = s.startDBClient(t, i, s.ports[i])
 	s.waitPeerUp(t, i)
 }
 

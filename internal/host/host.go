@@ -57,6 +57,7 @@ type Host struct {
 	// connections are refused instead of queued and reset).
 	afterListenerClose func()
 	draining           atomic.Bool
+	closing            atomic.Bool // the listeners are closed: connections end after their request
 	lnMu               sync.Mutex
 	listeners          []net.Listener
 	started            time.Time
@@ -313,6 +314,7 @@ func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 		// Stop accepting first, but keep open connections for a moment: a
 		// request already on its way over an idle keep-alive connection is
 		// still answered (with Connection: close) instead of being reset.
+		h.closing.Store(true)
 		h.lnMu.Lock()
 		for _, ln := range h.listeners {
 			_ = ln.Close()

@@ -149,11 +149,14 @@ func (h *Host) routeHandler(mh *moduleHost, rt module.Route) http.Handler {
 	})
 }
 
-// drain asks clients to close their connection once the host is draining, so
-// that each connection ends cleanly after its current request.
+// drain asks clients to close their connection once the listeners are
+// closed, so that each connection ends cleanly after its current request.
+// Not during the drain delay: the listener still accepts then, and closing
+// would only make keep-alive callers (peers, load balancers) reconnect for
+// every request until they notice the readiness change.
 func (h *Host) drain(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.draining.Load() {
+		if h.closing.Load() {
 			w.Header().Set("Connection", "close")
 		}
 		next.ServeHTTP(w, r)
