@@ -3,7 +3,6 @@ package dbclient_test
 import (
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,46 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/wire"
 )
-
-// serverDSN returns the DSN in env var name, or skips (fails when
-// ACK_REQUIRE_ALL=1). scripts/start-databases.sh prints both.
-func serverDSN(t *testing.T, name string) string {
-	t.Helper()
-	dsn := os.Getenv(name)
-	if dsn == "" {
-		if os.Getenv("ACK_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s is not set and ACK_REQUIRE_ALL=1 (run scripts/start-databases.sh)", name)
-		}
-		t.Skipf("%s is not set (run: eval \"$(scripts/start-databases.sh)\")", name)
-	}
-	return dsn
-}
-
-// pgConnectionString turns a pgx URL into the ADO.NET form HandStack
-// settings use, so that the translation is exercised too.
-func pgConnectionString(t *testing.T, dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	return fmt.Sprintf("Host=%s;Port=%s;Database=%s;User ID=%s;Password=%s;SSL Mode=%s;Application Name=ack-dbclient-test;",
-		u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw, u.Query().Get("sslmode"))
-}
-
-func mysqlConnectionString(t *testing.T, dsn string) string {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := strings.Cut(cfg.Addr, ":")
-	return fmt.Sprintf("Server=%s;Port=%s;Uid=%s;Pwd=%s;Database=%s;SslMode=none;Charset=utf8mb4;Allow User Variables=True;",
-		host, port, cfg.User, cfg.Passwd, cfg.DBName)
-}
 
 // startServerBoard runs ack's dialect versions of the board contracts
 // (testdata/<dir>) against a real server and seeds the table.
@@ -143,8 +105,8 @@ func boardOperations(t *testing.T, e *env) {
 }
 
 func TestPostgreSQLBoard(t *testing.T) {
-	dsn := serverDSN(t, "ACK_TEST_PG_DSN")
-	e := startServerBoard(t, "postgresql", "DB05", "PostgreSQL", pgConnectionString(t, dsn))
+	dsn := acktest.ServerDSN(t, "ACK_TEST_PG_DSN")
+	e := startServerBoard(t, "postgresql", "DB05", "PostgreSQL", acktest.NpgsqlConnectionString(t, dsn)+"Application Name=ack-dbclient-test;")
 	boardOperations(t, e)
 
 	// Connections killed behind the pool's back are replaced without a restart.
@@ -184,11 +146,11 @@ func TestPostgreSQLBoard(t *testing.T) {
 // TestPostgreSQLRestart stops and starts the local PostgreSQL cluster, so it
 // runs only when ACK_TEST_PG_CONTROL=1 says it may.
 func TestPostgreSQLRestart(t *testing.T) {
-	dsn := serverDSN(t, "ACK_TEST_PG_DSN")
+	dsn := acktest.ServerDSN(t, "ACK_TEST_PG_DSN")
 	if os.Getenv("ACK_TEST_PG_CONTROL") != "1" {
 		t.Skip("set ACK_TEST_PG_CONTROL=1 to let this test stop and start the local PostgreSQL (pg_ctlcluster 15 main)")
 	}
-	e := startServerBoard(t, "postgresql", "DB05", "PostgreSQL", pgConnectionString(t, dsn))
+	e := startServerBoard(t, "postgresql", "DB05", "PostgreSQL", acktest.NpgsqlConnectionString(t, dsn)+"Application Name=ack-dbclient-test;")
 	ctl := func(action string) {
 		if out, err := exec.Command("pg_ctlcluster", "15", "main", action).CombinedOutput(); err != nil {
 			t.Fatalf("pg_ctlcluster %s: %v: %s", action, err, out)
@@ -220,7 +182,7 @@ func TestPostgreSQLRestart(t *testing.T) {
 }
 
 func TestMySQLBoard(t *testing.T) {
-	dsn := serverDSN(t, "ACK_TEST_MYSQL_DSN")
-	e := startServerBoard(t, "mysql", "DB04", "MySQL", mysqlConnectionString(t, dsn))
+	dsn := acktest.ServerDSN(t, "ACK_TEST_MYSQL_DSN")
+	e := startServerBoard(t, "mysql", "DB04", "MySQL", acktest.MySQLConnectionString(t, dsn))
 	boardOperations(t, e)
 }

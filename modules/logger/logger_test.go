@@ -1,7 +1,6 @@
 package logger_test
 
 import (
-	"cmp"
 	"database/sql"
 	"fmt"
 	"io"
@@ -97,18 +96,8 @@ var backends = []backend{
 // PostgreSQL of ACK_TEST_PG_DSN, written as HandStack writes an Npgsql
 // connection string, and drops the table at the end.
 func postgresConfig(t testing.TB) map[string]any {
-	dsn := os.Getenv("ACK_TEST_PG_DSN")
-	if dsn == "" {
-		acktest.Require(t, "PostgreSQL (set ACK_TEST_PG_DSN, e.g. eval \"$(scripts/start-databases.sh)\")")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("ACK_TEST_PG_DSN: %v", err)
-	}
-	pw, _ := u.User.Password()
-	conn := fmt.Sprintf("Host=%s;Port=%s;Database=%s;Username=%s;Password=%s;SSL Mode=%s",
-		u.Hostname(), cmp.Or(u.Port(), "5432"), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw,
-		cmp.Or(u.Query().Get("sslmode"), "prefer"))
+	dsn := acktest.ServerDSN(t, "ACK_TEST_PG_DSN")
+	conn := acktest.NpgsqlConnectionString(t, dsn)
 	table := fmt.Sprintf("log_test_%d", time.Now().UnixNano())
 	t.Cleanup(func() {
 		db, err := sql.Open("pgx", dsn)

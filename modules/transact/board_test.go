@@ -3,14 +3,10 @@ package transact_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/ack-dev/ack/internal/acktest"
 	"github.com/ack-dev/ack/internal/config"
@@ -80,33 +76,14 @@ type boardServer struct {
 }
 
 var boardServers = []boardServer{
-	{"postgresql", "ACK_TEST_PG_DSN", "postgresql", "DB05", "PostgreSQL", func(t testing.TB, dsn string) string {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pw, _ := u.User.Password()
-		return fmt.Sprintf("Host=%s;Port=%s;Database=%s;User ID=%s;Password=%s;SSL Mode=%s;",
-			u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pw, u.Query().Get("sslmode"))
-	}},
-	{"mariadb", "ACK_TEST_MYSQL_DSN", "mysql", "DB04", "MySQL", func(t testing.TB, dsn string) string {
-		cfg, err := mysql.ParseDSN(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port, _ := strings.Cut(cfg.Addr, ":")
-		return fmt.Sprintf("Server=%s;Port=%s;Uid=%s;Pwd=%s;Database=%s;SslMode=none;Charset=utf8mb4;Allow User Variables=True;",
-			host, port, cfg.User, cfg.Passwd, cfg.DBName)
-	}},
+	{"postgresql", "ACK_TEST_PG_DSN", "postgresql", "DB05", "PostgreSQL", acktest.NpgsqlConnectionString},
+	{"mariadb", "ACK_TEST_MYSQL_DSN", "mysql", "DB04", "MySQL", acktest.MySQLConnectionString},
 }
 
 // settings returns the dbclient settings for srv and the server's DSN; it
 // skips (fails under ACK_REQUIRE_ALL) when the server is not configured.
 func (srv boardServer) settings(t testing.TB) (func(*config.Settings), string) {
-	dsn := os.Getenv(srv.env)
-	if dsn == "" {
-		acktest.Require(t, srv.env+" (run: eval \"$(scripts/start-databases.sh)\")")
-	}
+	dsn := acktest.ServerDSN(t, srv.env)
 	dc := filepath.Join(acktest.RepoRoot(t), "modules", "dbclient", "testdata", srv.dir)
 	if _, err := os.Stat(dc); err != nil {
 		acktest.Require(t, "dbclient's "+srv.dir+" board contracts at "+dc)
