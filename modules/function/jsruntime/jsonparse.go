@@ -129,18 +129,10 @@ func (p *jsonParser) object(depth int) (goja.Value, bool) {
 		if obj.DefineDataProperty(key, val, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE) != nil {
 			return nil, false
 		}
-		p.space()
-		if p.i >= len(p.s) {
+		if done, ok := p.next('}'); !ok {
 			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		} else if done {
 			return obj, true
-		default:
-			return nil, false
 		}
 	}
 }
@@ -159,20 +151,23 @@ func (p *jsonParser) array(depth int) (goja.Value, bool) {
 			return nil, false
 		}
 		items = append(items, val)
-		p.space()
-		if p.i >= len(p.s) {
+		if done, ok := p.next(']'); !ok {
 			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		} else if done {
 			return p.rt.NewArray(items...), true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// next consumes what follows a member or an item: a ',' (more to come) or
+// end, the closing bracket (done).
+func (p *jsonParser) next(end byte) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != ',' && p.s[p.i] != end {
+		return false, false
+	}
+	p.i++
+	return p.s[p.i-1] == end, true
 }
 
 // string reads the string literal at p.i. One without escapes or invalid
