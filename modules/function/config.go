@@ -85,13 +85,8 @@ func loadConfig(h module.Host) (Config, error) {
 	if c.access, err = callerauth.New(c.AuthorizationKey, c.AllowClientIP); err != nil {
 		return c, err
 	}
-	c.Runtime = strings.ToLower(strings.TrimSpace(c.Runtime))
-	switch c.Runtime {
-	case "":
-		c.Runtime = runtimeEmbedded
-	case runtimeEmbedded, runtimeNode:
-	default:
-		return c, fmt.Errorf("Runtime %q: want %q or %q", c.Runtime, runtimeEmbedded, runtimeNode)
+	if c.Runtime, err = runtimeName(c.Runtime, runtimeEmbedded); err != nil {
+		return c, err
 	}
 	if c.TimeoutSecond == nil {
 		v := 30
@@ -144,4 +139,16 @@ func (c Config) source(app, project, dataSourceID string) (FunctionSource, bool)
 		}
 	}
 	return FunctionSource{}, false
+}
+
+// runtimeName normalises a Runtime setting (module or contract); empty
+// means dflt.
+func runtimeName(s, dflt string) (string, error) {
+	switch s = strings.ToLower(strings.TrimSpace(s)); s {
+	case "":
+		return dflt, nil
+	case runtimeEmbedded, runtimeNode:
+		return s, nil
+	}
+	return s, fmt.Errorf("Runtime %q: want %q or %q", s, runtimeEmbedded, runtimeNode)
 }

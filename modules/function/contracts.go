@@ -244,13 +244,9 @@ func completeHeader(h header, dir, defaultRuntime string) (header, error) {
 	h.language = strings.ToLower(strings.TrimSpace(h.language))
 	switch h.language {
 	case langJavaScript:
-		h.runtime = strings.ToLower(strings.TrimSpace(h.runtime))
-		switch h.runtime {
-		case "":
-			h.runtime = defaultRuntime
-		case runtimeEmbedded, runtimeNode:
-		default:
-			return h, fmt.Errorf("unknown Runtime %q: want %q or %q", h.runtime, runtimeEmbedded, runtimeNode)
+		var err error
+		if h.runtime, err = runtimeName(h.runtime, defaultRuntime); err != nil {
+			return h, err
 		}
 	case langCSharp, langPython:
 		h.runtime = ""
