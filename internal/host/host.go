@@ -57,7 +57,9 @@ type Host struct {
 	// connections are refused instead of queued and reset).
 	afterListenerClose func()
 	draining           atomic.Bool
-	closing            atomic.Bool // the listeners are closed: connections end after their request
+	closing            atomic.Bool  // the listeners are closed: connections end after their request
+	conns              atomic.Int64 // open client connections
+	lastRequest        atomic.Int64 // unix nanoseconds of the last request seen while closing
 	lnMu               sync.Mutex
 	listeners          []net.Listener
 	started            time.Time
@@ -226,7 +228,15 @@ func (h *Host) start(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return h.runCtx },
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				h.conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				h.conns.Add(-1)
+			}
+		},
+		BaseContext: func(net.Listener) context.Context { return h.runCtx },
 	}
 	return nil
 }
@@ -273,9 +283,29 @@ func (h *Host) Go(name string, fn func(ctx context.Context) error) {
 	})
 }
 
-// idleGrace is how long open connections may still bring a request after the
-// listener closed, before idle ones are closed.
+// idleGrace is how long open connections may go without bringing a request,
+// once the listener is closed, before the idle ones are closed.
 const idleGrace = 500 * time.Millisecond
+
+// waitConnectionsQuiet returns once no connection is open, or none has
+// brought a request for idleGrace, or at deadline. Until then requests still
+// arriving over kept-alive connections are answered, each closing its
+// connection: closing an idle connection that a client is reusing at that
+// moment loses the request (HTTP/1.1 cannot prevent this race), and a client
+// with a large pool (a proxy, a load generator) keeps reusing its connections
+// until each one has been closed this way.
+func (h *Host) waitConnectionsQuiet(ctx context.Context, deadline time.Time) {
+	h.lastRequest.Store(time.Now().UnixNano())
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for h.conns.Load() > 0 && time.Since(time.Unix(0, h.lastRequest.Load())) < idleGrace && time.Now().Before(deadline) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // Shutdown drains and stops: readiness turns false at once; after the drain
 // delay the listener closes; requests in flight finish (each answered with
@@ -323,17 +353,13 @@ func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 		if h.afterListenerClose != nil {
 			h.afterListenerClose()
 		}
-		t := time.NewTimer(idleGrace)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
 		grace := h.cfg.Settings.Shutdown.GracePeriod.D()
 		if grace <= 0 {
 			grace = 30 * time.Second
 		}
-		sctx, cancel := context.WithTimeout(ctx, grace)
+		deadline := time.Now().Add(grace)
+		h.waitConnectionsQuiet(ctx, deadline)
+		sctx, cancel := context.WithDeadline(ctx, deadline)
 		if err := h.srv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			_ = h.srv.Close()

@@ -157,6 +157,7 @@ func (h *Host) routeHandler(mh *moduleHost, rt module.Route) http.Handler {
 func (h *Host) drain(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.closing.Load() {
+			h.lastRequest.Store(time.Now().UnixNano())
 			w.Header().Set("Connection", "close")
 		}
 		next.ServeHTTP(w, r)
