@@ -42,7 +42,7 @@ func BenchmarkBoardList(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		runClients(b, serveFloor(b, db, floorSQLite, nil), body)
+		runClients(b, serveFloor(b, db, "", floorSQLite, nil), body)
 	})
 	pg := boardServers[0]
 	for _, l := range boardLayouts[:2] {
@@ -60,7 +60,7 @@ func BenchmarkBoardList(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		runClients(b, serveFloor(b, db, floorPostgreSQL, floorPostgreSQLArgs), body)
+		runClients(b, serveFloor(b, db, floorPostgreSQLCreate, floorPostgreSQL, floorPostgreSQLArgs), body)
 	})
 }
 
@@ -115,11 +115,12 @@ WHERE B.DatePosted BETWEEN @StartDate AND (@EndDate || '23:59:59')
 ORDER BY (CASE @Sequence WHEN 'ASC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) ASC,
     (CASE @Sequence WHEN 'DESC' THEN CASE @OrderBy WHEN 'ID' THEN ID WHEN 'Category' THEN Category WHEN 'Title' THEN Title WHEN 'Author' THEN Author END END) DESC`
 
-// floorPostgreSQL is the SELECT of LD01 in dbclient's PostgreSQL board
-// contract (testdata/postgresql BOD010.xml), with positional arguments (pgx ignores argument names). The
-// floor runs only the SELECT: ZD01 created the table, and pgx's stdlib
-// cannot run two statements with arguments in one call (dbclient sends them
-// as two).
+// floorPostgreSQL is LD01 in dbclient's PostgreSQL board contract
+// (testdata/postgresql BOD010.xml): the CREATE TABLE IF NOT EXISTS, then the
+// SELECT with positional arguments (pgx ignores argument names, and runs
+// one statement per call with arguments, as dbclient sends them).
+const floorPostgreSQLCreate = `CREATE TABLE IF NOT EXISTS ack_dbclient_board (ID SERIAL PRIMARY KEY, Category TEXT, Title TEXT, Content TEXT, Author TEXT, DatePosted TIMESTAMP, Price NUMERIC(14, 2))`
+
 const floorPostgreSQL = `SELECT B.ID AS "ID", B.Category AS "Category", B.Title AS "Title", B.Author AS "Author",
 	to_char(B.DatePosted, 'YYYY-MM-DD HH24:MI:SS') AS "DatePosted", '확인' AS "EditPost"
 FROM ack_dbclient_board B
@@ -132,13 +133,17 @@ ORDER BY CASE WHEN $5 = 'ASC' THEN B.ID END ASC, CASE WHEN $5 = 'DESC' THEN B.ID
 var floorPostgreSQLArgs = []string{"StartDate", "EndDate", "Category", "Title", "Sequence"}
 
 // serveFloor serves the minimal handler: decode the same request body, run
-// the SQL with its fields (named, or by position in the order of
-// positional), answer the rows as JSON.
-func serveFloor(b *testing.B, db *sql.DB, query string, positional []string) string {
+// create (when not empty) and the query with the request's fields (named,
+// or by position in the order of positional), answer the rows as JSON.
+func serveFloor(b *testing.B, db *sql.DB, create, query string, positional []string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The pool policy of dbclient's defaults, so that both open and keep
+	// connections alike (database/sql's default keeps only two idle).
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(5)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			PayLoad struct {
@@ -165,6 +170,12 @@ func serveFloor(b *testing.B, db *sql.DB, query string, positional []string) str
 						args[i] = a.(sql.NamedArg).Value
 					}
 				}
+			}
+		}
+		if create != "" {
+			if _, err := db.ExecContext(r.Context(), create); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
 			}
 		}
 		rows, err := db.QueryContext(r.Context(), query, args...)
