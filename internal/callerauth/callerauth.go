@@ -110,6 +110,27 @@ func PeerIP(r *http.Request) netip.Addr {
 	return ip.Unmap()
 }
 
+// Caller is who a protected route serves: the socket peer, except that a
+// request a proxy on this machine forwarded (a loopback peer with
+// X-Forwarded-For or Forwarded, as the edge sends) is the forwarded client,
+// or no address when that cannot be read. Without this, anyone reaching a
+// same-host proxy would pass for a loopback caller.
+func Caller(r *http.Request) netip.Addr {
+	peer := PeerIP(r)
+	if !peer.IsLoopback() {
+		return peer
+	}
+	xff, fwd := r.Header.Get("X-Forwarded-For"), r.Header.Get("Forwarded")
+	if xff == "" && fwd == "" {
+		return peer
+	}
+	first, _, _ := strings.Cut(xff, ",")
+	if ip, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+		return ip.Unmap()
+	}
+	return netip.Addr{}
+}
+
 // ClientIP is the first X-Forwarded-For address when the peer is a trusted
 // proxy (loopback, or on proxies), otherwise the peer. HandStack believes the
 // header from anyone, which lets any client claim any address.
@@ -150,14 +171,14 @@ func (ru Rule) HasKey(r *http.Request) bool {
 		return false
 	}
 	got := r.Header.Get(Header)
-	if got == "" && PeerIP(r).IsLoopback() {
+	if got == "" && Caller(r).IsLoopback() {
 		got = httpx.Query(r, Header)
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), ru.key) == 1
 }
 
 // Allows reports whether r may use the module's protected routes: it carries
-// the key, or its peer address is on AllowClientIP.
+// the key, or its caller (see Caller) is on AllowClientIP.
 func (ru Rule) Allows(r *http.Request) bool {
-	return ru.HasKey(r) || ru.allow.Contains(PeerIP(r))
+	return ru.HasKey(r) || ru.allow.Contains(Caller(r))
 }

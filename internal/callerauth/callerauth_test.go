@@ -182,6 +182,10 @@ func TestRule(t *testing.T) {
 		{"logger remote with key", logger, request("10.0.0.5:5000", "/", Header, "secret"), true},
 		{"logger remote wrong key", logger, request("10.0.0.5:5000", "/", Header, "guess"), false},
 		{"logger remote without key", logger, request("10.0.0.5:5000", "/"), false},
+		{"forwarded by a local proxy", loopbackOnly, request("127.0.0.1:1", "/", "X-Forwarded-For", "203.0.113.9"), false},
+		{"forwarded with RFC 7239 only", loopbackOnly, request("127.0.0.1:1", "/", "Forwarded", "for=203.0.113.9"), false},
+		{"forwarded for a loopback client", loopbackOnly, request("127.0.0.1:1", "/", "X-Forwarded-For", "127.0.0.1"), true},
+		{"query key through a local proxy", keyed, request("127.0.0.1:1", "/?AuthorizationKey=k3y", "X-Forwarded-For", "203.0.113.9"), false},
 	}
 	for _, tc := range tests {
 		if got := tc.rule.Allows(tc.r); got != tc.want {

@@ -3,12 +3,12 @@ package host
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/contract"
 	"github.com/ack-dev/ack/internal/httpx"
 )
@@ -65,20 +65,9 @@ func tokenEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
 }
 
-// isLocal reports whether the request comes from this machine itself: the
-// TCP peer is loopback and no proxy says it forwarded it (a proxy on the same
-// host, such as the edge, connects from loopback on behalf of anyone).
-func isLocal(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLocal reports whether the request comes from this machine itself, and
+// not through a proxy on it (see callerauth.Caller).
+func isLocal(r *http.Request) bool { return callerauth.Caller(r).IsLoopback() }
 
 type statusBody struct {
 	PID       int                 `json:"pid"`

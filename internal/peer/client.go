@@ -14,6 +14,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 )
 
@@ -116,7 +117,7 @@ func (c *client) send(parent, ctx context.Context, ep *endpoint, path string, bo
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if c.r.opts.AuthorizationKey != "" {
-		req.Header.Set(AuthorizationKeyHeader, c.r.opts.AuthorizationKey)
+		req.Header.Set(callerauth.Header, c.r.opts.AuthorizationKey)
 	}
 	if id := GlobalID(ctx); id != "" {
 		req.Header.Set(GlobalIDHeader, id)

@@ -6,9 +6,6 @@ import "context"
 // so that logs on both sides can be joined.
 const GlobalIDHeader = "X-Global-ID"
 
-// AuthorizationKeyHeader is HandStack's inter-module authorization header.
-const AuthorizationKeyHeader = "AuthorizationKey"
-
 type globalIDKey struct{}
 
 // WithGlobalID returns ctx carrying id, sent as GlobalIDHeader on peer calls.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ack-dev/ack/internal/acktest"
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/config"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/peer"
@@ -30,7 +31,7 @@ func (s *stubDBClient) Routes() []module.Route {
 	serve := executorHandler(s)
 	return []module.Route{{Pattern: "POST /dbclient/api/query", Handler: func(w http.ResponseWriter, r *http.Request) error {
 		s.mu.Lock()
-		s.keys = append(s.keys, r.Header.Get(peer.AuthorizationKeyHeader))
+		s.keys = append(s.keys, r.Header.Get(callerauth.Header))
 		s.mu.Unlock()
 		serve.ServeHTTP(w, r)
 		return nil

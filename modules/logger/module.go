@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	_ "modernc.org/sqlite" // driver "sqlite"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/dbclient/datasource"
@@ -38,6 +39,8 @@ type Module struct {
 	srcs  []source
 	diags []module.Diagnostic
 	host  module.Host
+	// access guards list and detail: a local caller, or the AuthorizationKey.
+	access callerauth.Rule
 
 	tables   map[string]*table // by ApplicationID, exactly as HandStack matches it
 	fallback *table            // every other ApplicationID
@@ -69,6 +72,11 @@ func (m *Module) Provision(_ context.Context, h module.Host) error {
 	if err := h.Config().Decode(&m.cfg); err != nil {
 		return err
 	}
+	access, err := callerauth.New(m.cfg.AuthorizationKey, []string{"localhost"})
+	if err != nil {
+		return fmt.Errorf("logger: %w", err)
+	}
+	m.access = access
 	seen := map[string]bool{}
 	var fallback *source
 	for _, ds := range m.cfg.DataSource {

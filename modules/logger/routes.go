@@ -2,13 +2,11 @@ package logger
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,23 +25,14 @@ const (
 	maxListLimit     = 1000
 )
 
-// authorizationHeader is HandStack's inter-module key header.
-const authorizationHeader = "AuthorizationKey"
-
 // authorize lets a loopback caller through, and any caller that sends the
 // configured AuthorizationKey. Logs hold whole requests and responses.
 func (m *Module) authorize(r *http.Request) error {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return nil
-		}
-	}
-	key := m.cfg.AuthorizationKey
-	if key != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(authorizationHeader)), []byte(key)) == 1 {
+	if m.access.Allows(r) {
 		return nil
 	}
 	return module.Errorf(http.StatusForbidden, "logger.forbidden",
-		"this route needs a loopback caller or the AuthorizationKey header", nil)
+		"this route needs a local caller or the AuthorizationKey header", nil)
 }
 
 func badRequest(code, format string, args ...any) error {

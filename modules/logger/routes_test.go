@@ -6,20 +6,26 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/module"
 )
 
 func TestAuthorize(t *testing.T) {
-	m := &Module{cfg: Config{AuthorizationKey: "secret"}}
+	access, err := callerauth.New("secret", []string{"localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Module{access: access}
 	cases := []struct {
-		name, remote, key string
-		ok                bool
+		name, remote, key, forwardedFor string
+		ok                              bool
 	}{
-		{"loopback v4", "127.0.0.1:5000", "", true},
-		{"loopback v6", "[::1]:5000", "", true},
-		{"remote with key", "10.0.0.5:5000", "secret", true},
-		{"remote wrong key", "10.0.0.5:5000", "guess", false},
-		{"remote without key", "10.0.0.5:5000", "", false},
+		{"through a local proxy", "127.0.0.1:5000", "", "203.0.113.9", false},
+		{"loopback v4", "127.0.0.1:5000", "", "", true},
+		{"loopback v6", "[::1]:5000", "", "", true},
+		{"remote with key", "10.0.0.5:5000", "secret", "", true},
+		{"remote wrong key", "10.0.0.5:5000", "guess", "", false},
+		{"remote without key", "10.0.0.5:5000", "", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -27,6 +33,9 @@ func TestAuthorize(t *testing.T) {
 			r.RemoteAddr = tc.remote
 			if tc.key != "" {
 				r.Header.Set("AuthorizationKey", tc.key)
+			}
+			if tc.forwardedFor != "" {
+				r.Header.Set("X-Forwarded-For", tc.forwardedFor)
 			}
 			err := m.authorize(r)
 			if (err == nil) != tc.ok {

@@ -41,7 +41,7 @@ func (m *Module) readAllowed(r *http.Request, repo Repository) bool {
 	case accessPublic:
 		return true
 	case accessProtected:
-		return callerauth.PeerIP(r).IsLoopback() || m.refererAllowed(r) || m.cfg.access.HasKey(r)
+		return callerauth.Caller(r).IsLoopback() || m.refererAllowed(r) || m.cfg.access.HasKey(r)
 	default:
 		return m.cfg.access.HasKey(r)
 	}

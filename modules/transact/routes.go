@@ -100,7 +100,7 @@ func (m *Module) handleExecute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	trusted := m.cfg.bypass.Contains(callerauth.PeerIP(r))
+	trusted := m.cfg.bypass.Contains(callerauth.Caller(r))
 	resp := m.execute(r.Context(), call{req: req, path: r.URL.Path, trusted: trusted})
 	return writeResponse(w, resp)
 }
