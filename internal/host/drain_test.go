@@ -33,7 +33,7 @@ func TestConnectionCloseOnlyOnceTheListenerIsClosed(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		if strings.Contains(body(t, resp), `"state":"draining"`) {
+		if strings.Contains(acktest.ReadBody(t, resp), `"state":"draining"`) {
 			draining = resp
 			return true
 		}
@@ -55,7 +55,7 @@ func TestConnectionCloseOnlyOnceTheListenerIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a request over a kept-alive connection after the listener closed: %v", err)
 	}
-	body(t, resp)
+	acktest.ReadBody(t, resp)
 	if !resp.Close {
 		t.Errorf("an answer after the listener closed does not ask the client to close its connection")
 	}
@@ -92,7 +92,7 @@ func TestKeptAliveConnectionsAreUsedUpNotCut(t *testing.T) {
 		})
 	}
 	acktest.Eventually(t, 5*time.Second, "the slow requests to be in flight", func() bool {
-		return strings.Contains(body(t, h.Get(t, "/metrics")), fmt.Sprintf("ack_http_in_flight_requests %d", n+1))
+		return strings.Contains(acktest.ReadBody(t, h.Get(t, "/metrics")), fmt.Sprintf("ack_http_in_flight_requests %d", n+1))
 	})
 	close(mod.release)
 	wg.Wait()
@@ -116,7 +116,7 @@ func TestKeptAliveConnectionsAreUsedUpNotCut(t *testing.T) {
 		if err != nil {
 			t.Fatalf("request %d of %d after the listener closed: %v", i+1, n, err)
 		}
-		body(t, resp)
+		acktest.ReadBody(t, resp)
 		if resp.StatusCode != http.StatusNotFound || !resp.Close {
 			t.Fatalf("request %d: status %d, Connection: close %v; want 404 and close", i+1, resp.StatusCode, resp.Close)
 		}

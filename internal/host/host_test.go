@@ -110,21 +110,11 @@ func (m *testModule) Routes() []module.Route {
 	}, m.routes...)
 }
 
-func body(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func TestLifecycleOrder(t *testing.T) {
 	j := &journal{}
 	mods := []module.Info{newInfo("alpha", []module.ID{"beta"}, j), newInfo("beta", nil, j)}
 	h := acktest.Start(t, acktest.Options{Modules: mods})
-	if got := body(t, h.Get(t, "/readyz")); !strings.Contains(got, `"ready":true`) {
+	if got := acktest.ReadBody(t, h.Get(t, "/readyz")); !strings.Contains(got, `"ready":true`) {
 		t.Fatalf("readyz: %s", got)
 	}
 	if err := h.Host.Shutdown(context.Background()); err != nil {
@@ -194,7 +184,7 @@ func TestErrorsNeverLeakDetails(t *testing.T) {
 	h := acktest.Start(t, acktest.Options{Modules: []module.Info{newInfo("alpha", nil, j)}})
 	for _, path := range []string{"/alpha/fail", "/alpha/panic"} {
 		resp := h.Get(t, path)
-		got := body(t, resp)
+		got := acktest.ReadBody(t, resp)
 		if resp.StatusCode != 500 || strings.Contains(got, "secret") || strings.Contains(got, "goroutine") {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, got)
 		}
@@ -203,7 +193,7 @@ func TestErrorsNeverLeakDetails(t *testing.T) {
 		}
 	}
 	resp := h.Get(t, "/alpha/note/missing")
-	if got := body(t, resp); resp.StatusCode != 404 || !strings.Contains(got, `"code":"test.not_found"`) {
+	if got := acktest.ReadBody(t, resp); resp.StatusCode != 404 || !strings.Contains(got, `"code":"test.not_found"`) {
 		t.Errorf("module error: %d %s", resp.StatusCode, got)
 	}
 }
@@ -212,26 +202,26 @@ func TestContractsLoadReloadAndKeepLastGood(t *testing.T) {
 	j := &journal{}
 	home := t.TempDir()
 	dir := filepath.Join(home, "contracts", "alpha")
-	write(t, filepath.Join(dir, "a.txt"), "first")
+	acktest.WriteFile(t, filepath.Join(dir, "a.txt"), "first")
 	h := acktest.Start(t, acktest.Options{Home: home, Modules: []module.Info{newInfo("alpha", nil, j)},
 		Settings: func(s *config.Settings) {
 			s.Admin.Token = "s3cret"
 			f := false
 			s.Contracts.Watch = &f // reload by the management endpoint only
 		}})
-	if got := body(t, h.Get(t, "/alpha/note/a")); got != "first" {
+	if got := acktest.ReadBody(t, h.Get(t, "/alpha/note/a")); got != "first" {
 		t.Fatalf("note a = %q", got)
 	}
-	write(t, filepath.Join(dir, "a.txt"), "BROKEN")
-	write(t, filepath.Join(dir, "b.txt"), "second")
+	acktest.WriteFile(t, filepath.Join(dir, "a.txt"), "BROKEN")
+	acktest.WriteFile(t, filepath.Join(dir, "b.txt"), "second")
 	reload(t, h, "s3cret", http.StatusOK)
-	if got := body(t, h.Get(t, "/alpha/note/a")); got != "first" {
+	if got := acktest.ReadBody(t, h.Get(t, "/alpha/note/a")); got != "first" {
 		t.Fatalf("a broken file must keep its last good version: %q", got)
 	}
-	if got := body(t, h.Get(t, "/alpha/note/b")); got != "second" {
+	if got := acktest.ReadBody(t, h.Get(t, "/alpha/note/b")); got != "second" {
 		t.Fatalf("note b = %q", got)
 	}
-	st := body(t, h.Get(t, "/ack/contracts"))
+	st := acktest.ReadBody(t, h.Get(t, "/ack/contracts"))
 	if !strings.Contains(st, "broken note") || !strings.Contains(st, `"line":1`) {
 		t.Fatalf("contract status must list the error with its line: %s", st)
 	}
@@ -242,10 +232,10 @@ func TestContractsLoadReloadAndKeepLastGood(t *testing.T) {
 	if resp := h.Get(t, "/alpha/note/b"); resp.StatusCode != 404 {
 		t.Fatalf("deleted note still served: %d", resp.StatusCode)
 	}
-	if got := body(t, h.Get(t, "/alpha/note/a")); got != "first" {
+	if got := acktest.ReadBody(t, h.Get(t, "/alpha/note/a")); got != "first" {
 		t.Fatalf("deleting b must not touch a: %q", got)
 	}
-	metrics := body(t, h.Get(t, "/metrics"))
+	metrics := acktest.ReadBody(t, h.Get(t, "/metrics"))
 	if !strings.Contains(metrics, `ack_http_requests_total{code="404",module="alpha",route="GET /alpha/note/{key}"}`) {
 		t.Fatalf("metrics lack the per-route counter:\n%s", grep(metrics, "ack_http_requests_total"))
 	}
@@ -261,7 +251,7 @@ func reload(t *testing.T, h *acktest.Host, token string, want int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := body(t, resp); resp.StatusCode != want {
+	if b := acktest.ReadBody(t, resp); resp.StatusCode != want {
 		t.Fatalf("reload: %d %s, want %d", resp.StatusCode, b, want)
 	}
 }
@@ -307,7 +297,7 @@ func TestDrainFinishesInFlightRequests(t *testing.T) {
 		done <- result{status: resp.StatusCode, body: string(b), err: err}
 	}()
 	acktest.Eventually(t, 5*time.Second, "the slow request to be in flight", func() bool {
-		return strings.Contains(body(t, h.Get(t, "/metrics")), "ack_http_in_flight_requests 2")
+		return strings.Contains(acktest.ReadBody(t, h.Get(t, "/metrics")), "ack_http_in_flight_requests 2")
 	})
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.Host.Shutdown(context.Background()) }()
@@ -316,7 +306,7 @@ func TestDrainFinishesInFlightRequests(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		b := body(t, resp)
+		b := acktest.ReadBody(t, resp)
 		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(b, `"state":"draining"`)
 	})
 	close(mod.release)
@@ -326,16 +316,6 @@ func TestDrainFinishesInFlightRequests(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("shutdown: %v", err)
-	}
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -351,10 +331,10 @@ func grep(text, substr string) string {
 
 func TestPathsMatchWithoutCase(t *testing.T) {
 	home := t.TempDir()
-	write(t, filepath.Join(home, "contracts", "alpha", "Key.txt"), "value")
+	acktest.WriteFile(t, filepath.Join(home, "contracts", "alpha", "Key.txt"), "value")
 	h := acktest.Start(t, acktest.Options{Home: home, Modules: []module.Info{newInfo("alpha", nil, &journal{})}})
 	resp := h.Get(t, "/ALPHA/Note/Key")
-	if got := body(t, resp); resp.StatusCode != 200 || got != "value" {
+	if got := acktest.ReadBody(t, resp); resp.StatusCode != 200 || got != "value" {
 		t.Fatalf("/ALPHA/Note/Key = %d %q; the path value must keep its case", resp.StatusCode, got)
 	}
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
@@ -371,7 +351,7 @@ func TestForwardedRequestsAreNotLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := body(t, resp); resp.StatusCode != http.StatusUnauthorized {
+	if b := acktest.ReadBody(t, resp); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a request forwarded by a local proxy must need the token: %d %s", resp.StatusCode, b)
 	}
 }
