@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/ack-dev/ack/internal/callerauth"
+	"github.com/ack-dev/ack/internal/datasource"
 	"github.com/ack-dev/ack/internal/module"
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
 )
 
 // Config is the dbclient ModuleConfig (module.json, overlaid by ack.json's

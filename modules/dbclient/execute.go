@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ack-dev/ack/internal/datasource"
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/wire"
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
 	"github.com/ack-dev/ack/modules/dbclient/dynsql"
 	"github.com/ack-dev/ack/modules/dbclient/sqlexpr"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"

@@ -24,8 +24,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ack-dev/ack/internal/contract"
+	"github.com/ack-dev/ack/internal/datasource"
 	"github.com/ack-dev/ack/internal/module"
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
 	"github.com/ack-dev/ack/modules/dbclient/dynsql"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 func TestParseProvider(t *testing.T) {

@@ -21,10 +21,10 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/ack-dev/ack/internal/callerauth"
+	"github.com/ack-dev/ack/internal/datasource"
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
 )
 
 // Info describes the logger module to the host.

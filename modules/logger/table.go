@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/wire"
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
 )
 
 // sqlDialect is what differs between the SQL engines the logger writes to.

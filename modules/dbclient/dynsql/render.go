@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/modules/dbclient/sqlexpr"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
 )

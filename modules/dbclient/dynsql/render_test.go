@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/wire"
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
 	"github.com/ack-dev/ack/modules/dbclient/dynsql"
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
 )

@@ -18,7 +18,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	goora "github.com/sijms/go-ora/v2"
 
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 // ParseConnectionString splits an ADO.NET connection string ("Key=Value;...")

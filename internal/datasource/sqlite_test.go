@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
+	"github.com/ack-dev/ack/internal/datasource"
 )
 
 // TestSQLiteFreshFileConcurrentConnections opens several connections at

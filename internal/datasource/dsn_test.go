@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ack-dev/ack/modules/dbclient/datasource"
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/datasource"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 func TestParseConnectionString(t *testing.T) {

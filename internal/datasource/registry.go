@@ -20,7 +20,7 @@ import (
 	_ "github.com/sijms/go-ora/v2"
 	_ "modernc.org/sqlite"
 
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 // Config is one entry of HandStack's DataSource list.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ack-dev/ack/modules/dbclient/dialect"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 func TestCompile(t *testing.T) {
