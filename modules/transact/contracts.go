@@ -291,9 +291,24 @@ func parseContract(rel string, data []byte) (*Contract, error) {
 				return nil, fail("output %d: %v", i, err)
 			}
 		}
+		// Two ResultSet options placing a result at the same position would
+		// silently drop one of them.
+		placed := map[int]bool{}
 		for i, opt := range s.SequentialOption {
 			if !slices.Contains(commandTypes[:5], opt.CommandType) {
 				return nil, fail("SequentialOption %d: CommandType %q: want D, F, G, C or P", i, opt.CommandType)
+			}
+			switch opt.ResultHandling {
+			case "", "ResultSet":
+				for _, p := range opt.ResultOutputFields {
+					if p < 0 || placed[p] {
+						return nil, fail("SequentialOption %d: ResultOutputFields position %d is negative or used twice", i, p)
+					}
+					placed[p] = true
+				}
+			case "FieldMapping":
+			default:
+				return nil, fail("SequentialOption %d: ResultHandling %q: want ResultSet or FieldMapping", i, opt.ResultHandling)
 			}
 			for _, k := range append(slices.Clone(opt.ServiceInputFields), opt.TargetInputFields...) {
 				if k < 0 || k >= len(s.Inputs) {

@@ -92,6 +92,9 @@ func TestParseContract(t *testing.T) {
 		{name: "unknown model", rel: "A/B/C.json", src: `{"Services": [{"ServiceID": "X1", "CommandType": "D", "Outputs": [{"ModelID": "M", "Type": "Form"}]}]}`, errHas: "Models"},
 		{name: "bad output type", rel: "A/B/C.json", src: `{"Services": [{"ServiceID": "X1", "CommandType": "D", "Outputs": [{"Type": "Table"}]}]}`, errHas: "Type"},
 		{name: "S without options", rel: "A/B/C.json", src: `{"Services": [{"ServiceID": "X1", "CommandType": "S"}]}`, errHas: "SequentialOption"},
+		{name: "S result position twice", rel: "A/B/C.json", src: `{"Services": [{"ServiceID": "X1", "CommandType": "S", "SequentialOption": [
+			{"CommandType": "D", "ResultOutputFields": [1]}, {"CommandType": "D", "ResultHandling": "ResultSet", "ResultOutputFields": [1]}]}]}`, errHas: "used twice"},
+		{name: "S bad result handling", rel: "A/B/C.json", src: `{"Services": [{"ServiceID": "X1", "CommandType": "S", "SequentialOption": [{"CommandType": "D", "ResultHandling": "Merge"}]}]}`, errHas: "ResultHandling"},
 		{name: "no identity", rel: "C.json", src: `{"Services": []}`, errHas: "required"},
 		{name: "services is not a list", rel: "A/B/C.json", src: `{"Services": {}}`, errLine: 1},
 	}
