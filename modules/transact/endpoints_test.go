@@ -206,6 +206,36 @@ func TestMetadataEndpoints(t *testing.T) {
 	}
 }
 
+// HandStack (ASP.NET model binding) matches query parameter names without
+// regard to case; operators' scripts use several spellings.
+func TestMetadataQueryNamesIgnoreCase(t *testing.T) {
+	h, _ := startRawHost(t, nil)
+	get := func(path string) (int, string) {
+		resp := h.Get(t, path)
+		return resp.StatusCode, acktest.ReadBody(t, resp)
+	}
+	if code, body := get("/transact/api/transaction/has?ApplicationID=APP&PROJECTID=PRJ&transactionid=RAW010"); code != 200 || body != "1" {
+		t.Errorf("has: %d %s, want 1", code, body)
+	}
+	if code, body := get("/transact/api/transaction/retrieve?APPLICATIONID=APP&ProjectId=PRJ&TransactionID=RAW010"); code != 200 || !strings.Contains(body, `"TransactionID":"RAW010"`) {
+		t.Errorf("retrieve: %d %s", code, body)
+	}
+	if code, body := get("/transact/api/transaction/retrieve?applicationid=APP&projectid=NOPE"); code != 200 || body != "[]" {
+		t.Errorf("retrieve filtered by projectid: %d %s, want []", code, body)
+	}
+	// Base64 with a '+' sent unescaped arrives as a space.
+	id := base64.StdEncoding.EncodeToString([]byte(`{"ApplicationID":"APP","ProjectID":"PRJ","TransactionID":"RAW010","X":">>"}`))
+	if !strings.Contains(id, "+") {
+		t.Fatalf("test id %s has no '+'", id)
+	}
+	if code, body := get("/transact/api/transaction/get?Base64JSON=" + id); code != 200 || !strings.Contains(body, `"TransactionID":"RAW010"`) {
+		t.Errorf("get: %d %s", code, body)
+	}
+	if code, body := get("/transact/api/transaction/refresh?ChangeType=Changed&FILEPATH=APP/PRJ/RAW010.json"); code != 200 || body != "true" {
+		t.Errorf("refresh: %d %s", code, body)
+	}
+}
+
 func TestMetadataLockedDown(t *testing.T) {
 	h, _ := startRawHost(t, func(s *config.Settings) {
 		acktest.SetModuleConfig(t, s, "transact", "AllowClientIP", []string{})

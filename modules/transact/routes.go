@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ack-dev/ack/internal/callerauth"
+	"github.com/ack-dev/ack/internal/httpx"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 )
@@ -174,9 +175,8 @@ func (m *Module) handleIndex(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
 	n := 0
-	if _, ok := m.store.Load().Get(contractKey(q.Get("applicationID"), q.Get("projectID"), q.Get("transactionID"))); ok {
+	if _, ok := m.store.Load().Get(contractKey(httpx.Query(r, "applicationID"), httpx.Query(r, "projectID"), httpx.Query(r, "transactionID"))); ok {
 		n = 1
 	}
 	return writeJSON(w, n)
@@ -185,13 +185,12 @@ func (m *Module) handleHas(w http.ResponseWriter, r *http.Request) error {
 // handleRefresh reloads after an operator changed a contract file
 // (changeType Created, Changed or Deleted; filePath relative to a root).
 func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	switch q.Get("changeType") {
+	switch httpx.Query(r, "changeType") {
 	case "Created", "Changed", "Deleted":
 	default:
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "changeType must be Created, Changed or Deleted", nil)
 	}
-	rel := strings.TrimPrefix(strings.ReplaceAll(q.Get("filePath"), `\`, "/"), "/")
+	rel := strings.TrimPrefix(strings.ReplaceAll(httpx.Query(r, "filePath"), `\`, "/"), "/")
 	rep, err := m.store.Refresh(r.Context(), rel)
 	if err != nil {
 		m.log.Warn("contract refresh failed", "file", rel, "err", err)
@@ -201,8 +200,7 @@ func (m *Module) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	app := q.Get("applicationID")
+	app, project, tx := httpx.Query(r, "applicationID"), httpx.Query(r, "projectID"), httpx.Query(r, "transactionID")
 	if app == "" {
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "applicationID is required", nil)
 	}
@@ -211,8 +209,8 @@ func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range set.Keys() {
 		c, _ := set.Get(k)
 		if c.ApplicationID == app &&
-			(q.Get("projectID") == "" || c.ProjectID == q.Get("projectID")) &&
-			(q.Get("transactionID") == "" || c.TransactionID == q.Get("transactionID")) {
+			(project == "" || c.ProjectID == project) &&
+			(tx == "" || c.TransactionID == tx) {
 			out = append(out, c)
 		}
 	}
@@ -230,7 +228,8 @@ func (m *Module) handleMeta(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) handleGet(w http.ResponseWriter, r *http.Request) error {
-	raw, err := base64.StdEncoding.DecodeString(r.URL.Query().Get("base64Json"))
+	// A '+' of Base64 sent unescaped arrives as a space.
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(httpx.Query(r, "base64Json"), " ", "+"))
 	var id struct{ ApplicationID, ProjectID, TransactionID string }
 	if err == nil {
 		err = json.Unmarshal(raw, &id)
