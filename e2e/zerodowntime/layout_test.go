@@ -295,7 +295,13 @@ func (s *split) restartDBClient(t *testing.T, i int) {
 func (s *split) waitPeerUp(t *testing.T, i int) {
 	t.Helper()
 	want := fmt.Sprintf(`endpoint=%q`, s.dbURL(i))
+	var last time.Time
 	acktest.Eventually(t, 20*time.Second, "the front process to use "+s.dbURL(i)+" again", func() bool {
+		// At most ten scrapes a second: the front is the process under measurement.
+		if time.Since(last) < 100*time.Millisecond {
+			return false
+		}
+		last = time.Now()
 		for _, line := range strings.Split(get(s.front.URL, "/metrics"), "\n") {
 			if strings.HasPrefix(line, "ack_peer_endpoint_up{") && strings.Contains(line, want) &&
 				strings.Contains(line, `target="dbclient"`) && strings.HasSuffix(line, " 1") {
