@@ -2,6 +2,8 @@ package dbclient
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ack-dev/ack/internal/callerauth"
@@ -73,6 +75,11 @@ func loadConfig(h module.Host) (Config, error) {
 		return c, fmt.Errorf("DefaultCommandTimeout, MaxCommandTimeout, MaxOpenConns, MaxIdleConns and ConnMaxLifetime must not be negative")
 	}
 	return c, nil
+}
+
+// servesEveryone reports whether AllowClientIP admits every client.
+func (c Config) servesEveryone() bool {
+	return slices.ContainsFunc(c.AllowClientIP, func(e string) bool { return strings.TrimSpace(e) == "*" })
 }
 
 func (c Config) implicitSQLite() bool { return c.ImplicitSQLite == nil || *c.ImplicitSQLite }

@@ -50,10 +50,15 @@ type querier interface {
 
 func (m *Module) execute(ctx context.Context, req *wire.DynamicRequest) (*wire.DynamicResponse, *failure) {
 	switch req.ReturnType {
-	case wire.ReturnJSON, wire.ReturnScalar, wire.ReturnNonQuery:
+	case wire.ReturnJSON, wire.ReturnScalar, wire.ReturnNonQuery, wire.ReturnSQLText, wire.ReturnSchemeOnly, wire.ReturnCodeHelp, wire.ReturnXML:
 	default:
 		return nil, fail(CodeUnsupported, fmt.Sprintf("지원하지 않는 결과 타입 (ReturnType %s is not supported by ack's dbclient)", req.ReturnType), nil)
 	}
+	// SQLText and SchemeOnly describe statements: they run them to find
+	// errors, result columns and BaseFieldMappings rows, in a transaction
+	// that is always rolled back (HandStack commits what they ran).
+	dry := req.ReturnType == wire.ReturnSQLText || req.ReturnType == wire.ReturnSchemeOnly
+	inTx := req.IsTransaction || dry
 	if len(req.DynamicObjects) == 0 {
 		return nil, fail(CodeBadRequest, "거래 요청 정보 확인 필요 (DynamicObjects is empty)", nil)
 	}
@@ -70,14 +75,22 @@ func (m *Module) execute(ctx context.Context, req *wire.DynamicRequest) (*wire.D
 		if err != nil {
 			return nil, fail(CodeDataSourceNotFound, fmt.Sprintf("%s_%d에 대한 DataSourceID 데이터 원본 확인 필요 (no data source %q)", obj.QueryID, i, m.dataSourceID(st)), err)
 		}
-		if req.IsTransaction && i > 0 && src.Target != jobs[0].src.Target {
+		if inTx && i > 0 && src.Target != jobs[0].src.Target {
 			return nil, fail(CodeMixedDataSources, fmt.Sprintf("%s uses another database than %s; one transaction cannot span two databases", obj.QueryID, jobs[0].obj.QueryID), nil)
 		}
 		jobs[i] = job{obj: obj, st: st, src: src}
 	}
 	ex := &execution{m: m, req: req, conns: map[datasource.Target]*sql.Conn{}, bases: map[int][]namedValue{}, out: newOutput()}
 	defer ex.close()
-	if req.IsTransaction {
+	switch req.ReturnType {
+	case wire.ReturnSQLText:
+		ex.sqlText = newSQLText()
+	case wire.ReturnSchemeOnly:
+		ex.scheme = &schemeOutput{}
+	case wire.ReturnXML:
+		ex.xml = &xmlOutput{}
+	}
+	if inTx {
 		if f := ex.begin(ctx, jobs[0]); f != nil {
 			return nil, f
 		}
@@ -86,12 +99,20 @@ func (m *Module) execute(ctx context.Context, req *wire.DynamicRequest) (*wire.D
 		if f := ex.run(ctx, i, j); f != nil {
 			return nil, f
 		}
+		if ex.stopped {
+			break
+		}
 	}
-	if ex.tx != nil {
+	if ex.tx != nil && !dry {
 		if err := ex.tx.Commit(); err != nil {
 			return nil, classify(ctx, "commit", err)
 		}
 		ex.tx = nil
+	}
+	if req.ReturnType == wire.ReturnCodeHelp {
+		if f := ex.codeHelp(ctx); f != nil {
+			return nil, f
+		}
 	}
 	return ex.response()
 }
@@ -113,6 +134,15 @@ type execution struct {
 	out      *output
 	affected int64
 	scalar   any
+
+	// The collectors of the other return types; nil unless requested.
+	sqlText *sqlText
+	scheme  *schemeOutput
+	xml     *xmlOutput
+	help    codeHelpDefinition
+	// stopped is set when SQLText recorded a failed statement: the
+	// request answers what it has so far.
+	stopped bool
 }
 
 func (ex *execution) close() {
@@ -198,8 +228,9 @@ func (ex *execution) run(ctx context.Context, i int, j job) *failure {
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	sqlID := fmt.Sprintf("%s_%d", obj.QueryID, i)
 	if st.Pretreatment != nil {
-		if f := ex.pretreat(ctx, q, j, vars, named); f != nil {
+		if f := ex.pretreat(ctx, q, j, sqlID+"_pretreatment", vars, named); f != nil || ex.stopped {
 			return f
 		}
 	}
@@ -214,12 +245,15 @@ func (ex *execution) run(ctx context.Context, i int, j job) *failure {
 	if err != nil {
 		return renderFailure(obj.QueryID, err)
 	}
+	sqlID += "_statement"
+	if ex.sqlText != nil {
+		ex.sqlText.define(st, sqlID, cmds, named)
+	}
 	if ex.req.ReturnType == wire.ReturnNonQuery {
 		for _, c := range cmds {
 			res, err := q.ExecContext(ctx, c.SQL, c.Args...)
 			if err != nil {
-				ex.logSQL(obj.QueryID, c, err)
-				return classify(ctx, obj.QueryID, err)
+				return ex.failed(ctx, obj.QueryID, sqlID, c, err)
 			}
 			if n, err := res.RowsAffected(); err == nil {
 				ex.affected += n
@@ -231,16 +265,41 @@ func (ex *execution) run(ctx context.Context, i int, j job) *failure {
 	for _, c := range cmds {
 		rs, err := query1(ctx, q, c, obj.IgnoreResult && len(sets) == 0)
 		if err != nil {
-			ex.logSQL(obj.QueryID, c, err)
-			return classify(ctx, obj.QueryID, err)
+			return ex.failed(ctx, obj.QueryID, sqlID, c, err)
 		}
 		sets = append(sets, rs...)
 		if obj.IgnoreResult && len(sets) > 0 {
 			break
 		}
 	}
-	ex.remember(st.Seq, sets)
 	if obj.IgnoreResult {
+		ex.remember(st.Seq, sets)
+		return nil
+	}
+	if sets, err = relate(obj.BaseFieldRelations, sets); err != nil {
+		return fail(CodeQueryFailed, obj.QueryID+": the result could not be encoded", err)
+	}
+	ex.remember(st.Seq, sets)
+	return ex.collect(j, sets)
+}
+
+// collect hands the result sets of one statement to the requested return
+// type's output.
+func (ex *execution) collect(j job, sets []resultSet) *failure {
+	obj := j.obj
+	switch {
+	case ex.sqlText != nil:
+		return nil // SQLText answers the SQL, not its results
+	case ex.scheme != nil:
+		ex.scheme.add(obj, sets)
+		return nil
+	case ex.xml != nil:
+		if err := ex.xml.add(j.st.Seq, sets); err != nil {
+			return fail(CodeQueryFailed, fmt.Sprintf("%s: %v", obj.QueryID, err), err)
+		}
+		return nil
+	case ex.req.ReturnType == wire.ReturnCodeHelp:
+		ex.help = codeHelpDefinition{job: j, sets: sets}
 		return nil
 	}
 	for _, rs := range sets {
@@ -279,6 +338,19 @@ func renderFailure(queryID string, err error) *failure {
 // the client.
 func (ex *execution) logSQL(queryID string, c dialect.Command, err error) {
 	ex.m.log.Warn("statement failed", "global_id", ex.req.GlobalID, "query_id", queryID, "sql", c.SQL, "args", fmt.Sprint(c.Args), "err", err)
+}
+
+// failed handles command c of query what (sqlID in SQLText) failing with
+// err: logged, then a failure, or for SQLText a recorded ExecuteSQL entry
+// that ends the request with what it has.
+func (ex *execution) failed(ctx context.Context, what, sqlID string, c dialect.Command, err error) *failure {
+	ex.logSQL(what, c, err)
+	if ex.sqlText != nil && ctx.Err() == nil {
+		ex.sqlText.failed(sqlID, c)
+		ex.stopped = true
+		return nil
+	}
+	return classify(ctx, what, err)
 }
 
 // remember stores the last row of the last result set under seq.
@@ -339,7 +411,7 @@ func (ex *execution) mapBaseFields(obj *wire.QueryObject, st *sqlmap.Statement) 
 // pretreat runs the statement's <pretreatment> SQL and turns its result sets
 // into parameters: Row binds each column of the first row, List binds the
 // distinct values of each column as a list (for "IN @col").
-func (ex *execution) pretreat(ctx context.Context, q querier, j job, vars sqlexpr.Env, named map[string]any) *failure {
+func (ex *execution) pretreat(ctx context.Context, q querier, j job, sqlID string, vars sqlexpr.Env, named map[string]any) *failure {
 	pt := j.st.Pretreatment
 	query, err := dynsql.Render(pt.Body, vars, named, j.st.InlineValues)
 	if err != nil {
@@ -349,13 +421,17 @@ func (ex *execution) pretreat(ctx context.Context, q querier, j job, vars sqlexp
 	if err != nil {
 		return renderFailure(j.obj.QueryID, err)
 	}
+	if ex.sqlText != nil {
+		ex.sqlText.define(nil, sqlID, cmds, named)
+	}
 	var sets []resultSet
 	for _, c := range cmds {
 		rs, err := query1(ctx, q, c, false)
 		if err != nil {
-			ex.logSQL(j.obj.QueryID+" pretreatment", c, err)
-			f := classify(ctx, j.obj.QueryID+" pretreatment", err)
-			f.code = CodePretreatment
+			f := ex.failed(ctx, j.obj.QueryID+" pretreatment", sqlID, c, err)
+			if f != nil {
+				f.code = CodePretreatment
+			}
 			return f
 		}
 		sets = append(sets, rs...)
@@ -397,11 +473,20 @@ func (ex *execution) response() (*wire.DynamicResponse, *failure) {
 		Informations:  []string{},
 		ResultMeta:    []string{},
 	}
+	var err error
 	switch ex.req.ReturnType {
 	case wire.ReturnNonQuery:
 		resp.ResultInteger = ex.affected
 	case wire.ReturnScalar:
 		resp.ResultObject = ex.scalar
+	case wire.ReturnSQLText:
+		resp.ResultJSON, err = ex.sqlText.resultJSON(ex.m)
+	case wire.ReturnSchemeOnly:
+		resp.ResultJSON, err = ex.scheme.resultJSON()
+	case wire.ReturnXML:
+		resp.ResultObject = ex.xml.document()
+	case wire.ReturnCodeHelp:
+		resp.ResultJSON, err = ex.help.result.resultJSON()
 	default:
 		data, err := ex.out.resultJSON()
 		if err != nil {
@@ -409,6 +494,9 @@ func (ex *execution) response() (*wire.DynamicResponse, *failure) {
 		}
 		resp.ResultJSON = data
 		resp.ResultMeta = append(resp.ResultMeta, ex.out.meta...)
+	}
+	if err != nil {
+		return nil, fail(CodeQueryFailed, "the result could not be encoded", err)
 	}
 	return resp, nil
 }

@@ -73,9 +73,9 @@ func TestResultSetsAndValueFormats(t *testing.T) {
 	if resp := e.ok(t, req); resp.ResultInteger != 2 {
 		t.Errorf("NonQuery: %d rows, want 2", resp.ResultInteger)
 	}
-	req.ReturnType = wire.ReturnXML
+	req.ReturnType = wire.ReturnDynamicJSON
 	if resp := e.call(t, req); resp.Acknowledge != 0 || resp.ErrorCode != "dbclient.unsupported" {
-		t.Errorf("Xml: %+v", resp)
+		t.Errorf("DynamicJson: %+v", resp)
 	}
 }
 

@@ -43,6 +43,7 @@ const (
 	famDateTime
 	famDateTimeTZ
 	famBinary
+	famNested // the child rows BaseFieldRelations puts in a parent row
 )
 
 // familyOfType maps a driver's type name (declared type for SQLite) to a family,
@@ -271,6 +272,8 @@ func (rs resultSet) meta() string {
 			b.WriteString("datetimeoffset")
 		case famBinary:
 			b.WriteString("byte[]")
+		case famNested:
+			b.WriteString("object")
 		default:
 			b.WriteString("string|" + strconv.FormatInt(c.length, 10))
 		}

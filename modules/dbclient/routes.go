@@ -58,6 +58,11 @@ func (m *Module) handleQuery(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&req); err != nil {
 		return module.Errorf(http.StatusBadRequest, CodeBadRequest, "the body is not a DynamicRequest JSON object", err)
 	}
+	if req != nil && req.ReturnType == wire.ReturnSQLText && m.cfg.servesEveryone() && !m.cfg.access.HasKey(r) {
+		// SQLText shows SQL and bound values: with AllowClientIP "*" the IP
+		// rule admits anyone, so it takes the key.
+		return httpx.WriteJSON(w, http.StatusOK, wire.Fail(req.GlobalID, CodeUnauthorized, "SQLText requires the AuthorizationKey when AllowClientIP contains \"*\""))
+	}
 	resp, err := m.Execute(r.Context(), req)
 	if err != nil {
 		return err
@@ -139,19 +144,23 @@ func (m *Module) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
 		if st.ApplicationID != app || st.ProjectID != project || (tx != "" && st.TransactionID != tx) || (fn != "" && !strings.HasPrefix(st.ID, fn)) {
 			continue
 		}
-		sm := statementMap{
-			ApplicationID: st.ApplicationID, ProjectID: st.ProjectID, TransactionID: st.TransactionID,
-			DataSourceID: m.dataSourceID(st), TransactionIsolationLevel: st.Isolation, StatementID: st.StatementID(),
-			Seq: st.Seq, Description: st.Description, NativeDataClient: st.Native, SQL: st.Raw, Timeout: st.Timeout,
-			DbParameters: []dbParameter{}, OutputMetas: append([]string{}, st.OutputMetas...),
-		}
-		for _, p := range st.Params {
-			sm.DbParameters = append(sm.DbParameters, dbParameter{Name: p.ID, DefaultValue: p.Default, Transform: p.Transform,
-				TestValue: p.TestValue, IsRequired: p.Required, DbType: p.Type, Length: p.Length, Direction: p.Direction})
-		}
-		out = append(out, sm)
+		out = append(out, m.statementMap(st))
 	}
 	return httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (m *Module) statementMap(st *sqlmap.Statement) statementMap {
+	sm := statementMap{
+		ApplicationID: st.ApplicationID, ProjectID: st.ProjectID, TransactionID: st.TransactionID,
+		DataSourceID: m.dataSourceID(st), TransactionIsolationLevel: st.Isolation, StatementID: st.StatementID(),
+		Seq: st.Seq, Description: st.Description, NativeDataClient: st.Native, SQL: st.Raw, Timeout: st.Timeout,
+		DbParameters: []dbParameter{}, OutputMetas: append([]string{}, st.OutputMetas...),
+	}
+	for _, p := range st.Params {
+		sm.DbParameters = append(sm.DbParameters, dbParameter{Name: p.ID, DefaultValue: p.Default, Transform: p.Transform,
+			TestValue: p.TestValue, IsRequired: p.Required, DbType: p.Type, Length: p.Length, Direction: p.Direction})
+	}
+	return sm
 }
 
 func (m *Module) handleMeta(w http.ResponseWriter, _ *http.Request) error {
