@@ -96,7 +96,11 @@ func newHost(t testing.TB, opts Options) (*host.Host, config.Paths) {
 	if opts.Settings != nil {
 		opts.Settings(&settings)
 	}
-	mods, err := host.Select(opts.Modules, nil)
+	ids := make([]string, len(opts.Modules))
+	for i, m := range opts.Modules {
+		ids[i] = string(m.ID)
+	}
+	mods, err := host.Select(opts.Modules, ids) // every module given, Explicit ones too
 	if err != nil {
 		t.Fatalf("acktest: %v", err)
 	}

@@ -360,7 +360,8 @@ func (h *Host) shutdown(ctx context.Context, drainDelay time.Duration) error {
 		deadline := time.Now().Add(grace)
 		h.waitConnectionsQuiet(ctx, deadline)
 		sctx, cancel := context.WithDeadline(ctx, deadline)
-		if err := h.srv.Shutdown(sctx); err != nil {
+		// The listeners are closed already; Shutdown closing them again is no failure.
+		if err := h.srv.Shutdown(sctx); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			_ = h.srv.Close()
 		}

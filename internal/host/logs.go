@@ -25,7 +25,12 @@ type logShipping struct {
 // newLogShipping returns nil when no logger module is reachable: logs then
 // stay on the console only.
 func newLogShipping(h *Host) (*logShipping, error) {
-	_, local := h.peers.Local(module.Logger)
+	m, local := h.peers.Local(module.Logger)
+	if local {
+		if _, ok := m.(module.LogSink); !ok {
+			local = false
+		}
+	}
 	_, remote := h.cfg.Settings.Peers[string(module.Logger)]
 	if !local && !remote {
 		return nil, nil
@@ -44,11 +49,7 @@ func newLogShipping(h *Host) (*logShipping, error) {
 // shipLogs is the queue's sink.
 func (h *Host) shipLogs(ctx context.Context, msgs []wire.LogMessage) error {
 	if m, ok := h.peers.Local(module.Logger); ok {
-		sink, ok := m.(module.LogSink)
-		if !ok {
-			return logship.Rejected(errors.New("the logger module does not store logs"))
-		}
-		return sink.InsertLogs(ctx, msgs)
+		return m.(module.LogSink).InsertLogs(ctx, msgs) // checked by newLogShipping
 	}
 	r, err := h.peers.Remote(module.Logger)
 	if err != nil {
