@@ -81,9 +81,10 @@ func postgresBin() string {
 
 func (pg *postgres) data() string { return filepath.Join(pg.dir, "data") }
 
-// ConnectionString is the ADO.NET connection string dbclient reads.
+// ConnectionString is the ADO.NET connection string dbclient reads, with the
+// default connect timeout (15 s): a failure that waits for it must show.
 func (pg *postgres) ConnectionString() string {
-	return "Host=127.0.0.1;Port=" + pg.Port + ";Database=postgres;User ID=ackzdt;SSL Mode=Disable;Timeout=2"
+	return "Host=127.0.0.1;Port=" + pg.Port + ";Database=postgres;User ID=ackzdt;SSL Mode=Disable"
 }
 
 // start starts the server and returns when it accepts connections.

@@ -283,7 +283,7 @@ func rollingRestart(t *testing.T, p params) {
 // machine; the real numbers go to the report.
 const (
 	recoveryTarget = 2 * time.Second        // PostgreSQL transactions succeed again within this of its return
-	failFastCI     = 500 * time.Millisecond // p99 latency of the failed ones (the target is 100 ms)
+	failFastCI     = 500 * time.Millisecond // p99 latency of the failed ones (the target is 100 ms), or twice the healthy transaction's p99 when the machine is slower than that
 )
 
 // (f) Stop and start PostgreSQL: the SQLite transaction is untouched, the
@@ -350,9 +350,11 @@ func postgresRestart(t *testing.T, p params) {
 	if late > 0 {
 		t.Errorf("%d ZDT020 requests sent more than %v after PostgreSQL returned failed", late, recoveryTarget)
 	}
-	if p99 > failFastCI {
-		t.Errorf("ZDT020 failures took p99 %v while PostgreSQL was down, want < %v (target 100 ms):\n%s",
-			p99, failFastCI, Describe(pgm.During.Failures, pgm.start, 10))
+	// A failure that waited for a timeout (the default connect timeout is 15 s)
+	// stands out; a contended machine slows the healthy transaction as much.
+	if bound := max(failFastCI, 2*m[0].During.P99); p99 > bound {
+		t.Errorf("ZDT020 failures took p99 %v while PostgreSQL was down, want < %v (target 100 ms; ZDT010 p99 %v):\n%s",
+			p99, bound, m[0].During.P99, Describe(pgm.During.Failures, pgm.start, 10))
 	}
 	if recovery > recoveryTarget {
 		t.Errorf("ZDT020 last failed %v after PostgreSQL returned, want within %v", recovery, recoveryTarget)
