@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // xmlOutput collects the answer of ReturnType Xml: every result set as a
@@ -93,15 +92,16 @@ func cellText(v any) string {
 }
 
 // xmlName encodes a column name as an XML name the way .NET's
-// XmlConvert.EncodeLocalName does: a character a name cannot hold becomes
-// _xHHHH_.
+// XmlConvert.EncodeLocalName does: a character a name cannot hold (XML 1.0
+// fifth edition, without ':') becomes _xHHHH_, and so does a '_' that
+// would read as the start of such an escape.
 func xmlName(s string) string {
 	if s == "" {
 		return "Column"
 	}
 	var b strings.Builder
 	for i, r := range s {
-		ok := r == '_' || unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || r == '-' || r == '.')
+		ok := nameStart(r) || i > 0 && nameChar(r)
 		if ok && !(r == '_' && strings.HasPrefix(s[i:], "_x")) {
 			b.WriteRune(r)
 			continue
@@ -113,6 +113,24 @@ func xmlName(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func nameStart(r rune) bool {
+	switch {
+	case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r == '_':
+		return true
+	case r < 0xC0:
+		return false
+	}
+	return r <= 0xD6 || r >= 0xD8 && r <= 0xF6 || r >= 0xF8 && r <= 0x2FF || r >= 0x370 && r <= 0x37D ||
+		r >= 0x37F && r <= 0x1FFF || r == 0x200C || r == 0x200D || r >= 0x2070 && r <= 0x218F ||
+		r >= 0x2C00 && r <= 0x2FEF || r >= 0x3001 && r <= 0xD7FF || r >= 0xF900 && r <= 0xFDCF ||
+		r >= 0xFDF0 && r <= 0xFFFD || r >= 0x10000 && r <= 0xEFFFF
+}
+
+func nameChar(r rune) bool {
+	return nameStart(r) || r == '-' || r == '.' || r >= '0' && r <= '9' || r == 0xB7 ||
+		r >= 0x300 && r <= 0x36F || r == 0x203F || r == 0x2040
 }
 
 // xsdType is the schema type a DataSet writes for a column of the family.
