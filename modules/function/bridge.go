@@ -10,7 +10,7 @@ import (
 	"github.com/ack-dev/ack/internal/wire"
 )
 
-// bridge answers what a function asks of ack (syn.$d), on behalf of one
+// bridge answers what a function asks of ack (syn.$d, syn.$w), on behalf of one
 // command of one request.
 type bridge struct {
 	m   *Module
@@ -34,6 +34,12 @@ func (b *bridge) Invoke(ctx context.Context, op string, arg json.RawMessage) (js
 			return nil, fmt.Errorf("syn.$d.execute: bad arguments: %v", err)
 		}
 		return b.dbExecute(ctx, a)
+	case "datasource.query":
+		var a queryArg
+		if err := json.Unmarshal(arg, &a); err != nil {
+			return nil, fmt.Errorf("syn.$d.query: bad arguments: %v", err)
+		}
+		return b.dbQuery(ctx, a)
 	case "transact.execute":
 		var d directObject
 		if err := json.Unmarshal(arg, &d); err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	MemoryLimitMB *int
 	// MaxConcurrent bounds embedded calls running at once. Default: 64.
 	MaxConcurrent int
+	// MaxQueryConns bounds the open connections of each FunctionSource
+	// database that syn.$d.query uses. Default: 16.
+	MaxQueryConns int
 	// NodeFunctionConfig configures the Node.js runtime.
 	NodeFunctionConfig NodeConfig
 
@@ -95,6 +98,9 @@ func loadConfig(h module.Host) (Config, error) {
 	if c.MemoryLimitMB == nil {
 		v := 1024
 		c.MemoryLimitMB = &v
+	}
+	if c.MaxQueryConns <= 0 {
+		c.MaxQueryConns = 16
 	}
 	n := &c.NodeFunctionConfig
 	if n.PoolSize <= 0 {

@@ -1,11 +1,13 @@
 package function
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"testing/fstest"
 
 	"github.com/ack-dev/ack/internal/contract"
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/wire"
 )
 
@@ -78,3 +80,20 @@ func FuzzParseTables(f *testing.F) {
 
 // fakeObject asks for every shape in turn.
 var fakeObject = wire.QueryObject{JSONObjects: []wire.JSONObjectType{wire.FormJSON, wire.GridJSON, wire.ChartJSON, wire.DataSetJSON, wire.AdditionJSON}}
+
+// FuzzQueryArg decodes syn.$d.query's argument and compiles it for every
+// provider: bad input is an error, never a panic.
+func FuzzQueryArg(f *testing.F) {
+	f.Add(`{"dataSourceID":"FN01","sql":"SELECT @A, :B","parameters":[{"ParameterName":"@A","Value":1},{"ParameterName":"B","Value":[1,"x",null]}]}`)
+	f.Add(`{"sql":"SELECT @A","parameters":[{"ParameterName":"A","Value":{"x":1}},{"ParameterName":"C","Value":[[1]]}]}`)
+	f.Add(`{"sql":"SELECT '@A' -- @A\n","parameters":[{"ParameterName":"A","Value":1e400}]}`)
+	f.Fuzz(func(t *testing.T, arg string) {
+		var a queryArg
+		if json.Unmarshal([]byte(arg), &a) != nil {
+			return
+		}
+		for _, p := range []dialect.Provider{dialect.SQLite, dialect.PostgreSQL, dialect.MySQL, dialect.SQLServer, dialect.Oracle} {
+			_, _ = a.compile(p)
+		}
+	})
+}

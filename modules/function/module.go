@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/ack-dev/ack/internal/contract"
+	"github.com/ack-dev/ack/internal/datasource"
 	"github.com/ack-dev/ack/internal/module"
 	"github.com/ack-dev/ack/internal/wire"
 	"github.com/ack-dev/ack/modules/function/jsruntime"
@@ -44,6 +45,10 @@ type Module struct {
 	nodeErr error            // why node is nil when a node function is called
 	db      module.Executor  // nil when no dbclient is reachable
 	dbErr   error
+	// sources are the FunctionSource databases syn.$d.query runs SQL on;
+	// sourcesErr lists the entries left out.
+	sources    *datasource.Registry
+	sourcesErr error
 
 	files    sync.Map // *Code → absolute path of its file
 	contexts sync.Map // *Command → its encoded commandContext
@@ -73,6 +78,9 @@ func (m *Module) Provision(ctx context.Context, h module.Host) error {
 		return fmt.Errorf("function: %w", err)
 	}
 	m.db, m.dbErr = h.Peers().Executor(module.DBClient, "")
+	if m.sources, m.sourcesErr = newSources(h, cfg); m.sourcesErr != nil {
+		m.log.Warn("FunctionSource entries left out of syn.$d.query", "err", m.sourcesErr)
+	}
 	return nil
 }
 
@@ -141,12 +149,16 @@ func (m *Module) needsNode() bool {
 	return false
 }
 
-// Stop stops the Node.js workers.
+// Stop stops the Node.js workers and closes the query pools.
 func (m *Module) Stop(ctx context.Context) error {
+	var err error
 	if m.node != nil {
-		return m.node.Close(ctx)
+		err = m.node.Close(ctx)
 	}
-	return nil
+	if m.sources != nil {
+		err = errors.Join(err, m.sources.Close())
+	}
+	return err
 }
 
 // Ready reports the Node.js pool when node is the default runtime.
@@ -173,6 +185,9 @@ func (m *Module) Diagnose(ctx context.Context) []module.Diagnostic {
 			Severity: "warning",
 			Message:  fmt.Sprintf("%s|%s|%s is a %s function: ack cannot run it, and its calls answer an error", c.ApplicationID, c.ProjectID, c.TransactionID, languageName(c.Language)),
 		})
+	}
+	if m.sourcesErr != nil {
+		out = append(out, module.Diagnostic{Severity: "warning", Message: fmt.Sprintf("function: syn.$d.query cannot use some FunctionSource entries: %v", m.sourcesErr)})
 	}
 	if m.cfg.Runtime == runtimeNode || m.needsNode() {
 		if _, err := nodeworker.Find(m.cfg.NodeFunctionConfig.ExecutablePath); err != nil {

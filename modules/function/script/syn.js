@@ -249,6 +249,13 @@
             // and resolves to its result sets, each an array of rows.
             execute: function (queryID, parameters, callback) {
                 return withCallback(invoke('dbclient.execute', { queryID: queryID, parameters: toParameters(parameters) }), callback);
+            },
+            // query runs SQL on one of the function's data sources
+            // (FunctionSource) with parameters bound by name (@Name, :Name
+            // on Oracle) and resolves to its result sets, each an array of rows.
+            query: function (dataSourceID, sql, parameters, callback) {
+                if (typeof parameters === 'function') { callback = parameters; parameters = undefined; }
+                return withCallback(invoke('datasource.query', { dataSourceID: dataSourceID, sql: sql, parameters: toParameters(parameters) }), callback);
             }
         },
         $w: {
@@ -266,7 +273,7 @@
         },
         $s: {
             executeQuery: function () {
-                throw new Error('syn.$s.executeQuery (featureSQL.xml with mybatis) is not supported by ack; run a dbclient statement with syn.$d.execute');
+                throw new Error('syn.$s.executeQuery (featureSQL.xml with mybatis) is not supported by ack; run a dbclient statement with syn.$d.execute, or SQL with syn.$d.query');
             }
         }
     };
