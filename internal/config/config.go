@@ -48,6 +48,10 @@ type Settings struct {
 	Peers map[string][]string `json:"peers"`
 	// PeerTimeout bounds one call to a peer module. Default: 30s.
 	PeerTimeout Duration `json:"peerTimeout"`
+	// PeerHealthInterval is the period of the active health check of peer
+	// endpoints (GET /readyz). A peer's drain delay should exceed it.
+	// Default: 5s.
+	PeerHealthInterval Duration `json:"peerHealthInterval"`
 	// AuthorizationKey is sent as HandStack's AuthorizationKey header on
 	// calls to peer modules (their module.json AuthorizationKey).
 	AuthorizationKey string    `json:"authorizationKey"`
@@ -157,6 +161,7 @@ var Env = []struct{ Name, Setting string }{
 	{"ACK_ADMIN_TOKEN", "admin.token"},
 	{"ACK_PEER_<MODULE>", "peers.<module> (comma separated URLs)"},
 	{"ACK_PEER_TIMEOUT", "peerTimeout"},
+	{"ACK_PEER_HEALTH_INTERVAL", "peerHealthInterval"},
 	{"ACK_AUTHORIZATION_KEY", "authorizationKey"},
 	{"ACK_CONTRACTS_WATCH", "contracts.watch"},
 }
@@ -271,6 +276,7 @@ func applyEnv(s *Settings, environ []string) error {
 	dur("ACK_DRAIN_DELAY", &s.Shutdown.DrainDelay)
 	dur("ACK_GRACE_PERIOD", &s.Shutdown.GracePeriod)
 	dur("ACK_PEER_TIMEOUT", &s.PeerTimeout)
+	dur("ACK_PEER_HEALTH_INTERVAL", &s.PeerHealthInterval)
 	str("ACK_ADMIN_TOKEN", &s.Admin.Token)
 	str("ACK_AUTHORIZATION_KEY", &s.AuthorizationKey)
 	if v := getenv("ACK_CONTRACTS_WATCH"); v != "" {
@@ -282,7 +288,7 @@ func applyEnv(s *Settings, environ []string) error {
 	}
 	for name, v := range vars {
 		id, ok := strings.CutPrefix(name, "ACK_PEER_")
-		if !ok || id == "TIMEOUT" || id == "" || v == "" {
+		if !ok || id == "TIMEOUT" || id == "HEALTH_INTERVAL" || id == "" || v == "" {
 			continue
 		}
 		if s.Peers == nil {

@@ -30,6 +30,7 @@ func newPeers(h *Host, local map[module.ID]module.Module) (*peer.Resolver, error
 		Endpoints:        endpoints,
 		Self:             self,
 		Timeout:          s.PeerTimeout.D(),
+		HealthInterval:   s.PeerHealthInterval.D(),
 		AuthorizationKey: s.AuthorizationKey,
 		Logger:           h.log.With("component", "peer"),
 		Metrics:          h.registry,
