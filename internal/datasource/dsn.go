@@ -175,19 +175,33 @@ func sqliteTarget(kv map[string]string, baseDir string) (Target, error) {
 		}
 		busy = n
 	}
+	fk := first(kv, "foreignkeys")
+	return sqliteFile(path, journal, time.Duration(busy)*time.Millisecond, fk != "" && isTrue(fk), isTrue(first(kv, "readonly"))), nil
+}
+
+// SQLiteFile is the target of an SQLite database file that ack keeps for
+// itself (a module's metadata), with the data sources' settings: WAL, a 5 s
+// busy timeout, immediate transactions.
+func SQLiteFile(path string) Target {
+	return sqliteFile(filepath.Clean(path), "WAL", 5*time.Second, false, false)
+}
+
+func sqliteFile(path, journal string, busy time.Duration, foreignKeys, readOnly bool) Target {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode("+journal+")")
-	q.Add("_pragma", "busy_timeout("+strconv.Itoa(busy)+")")
-	if fk := first(kv, "foreignkeys"); fk != "" && isTrue(fk) {
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	if foreignKeys {
 		q.Add("_pragma", "foreign_keys(1)")
 	}
-	if isTrue(first(kv, "readonly")) {
+	if readOnly {
 		q.Set("mode", "ro")
 	}
 	// Writers take the lock at BEGIN, so two transactions never deadlock on
-	// a read-to-write upgrade; busy_timeout then queues them.
+	// a read-to-write upgrade (and a check followed by a write in one
+	// transaction cannot interleave with another writer); busy_timeout then
+	// queues them.
 	q.Set("_txlock", "immediate")
-	return Target{Driver: "sqlite", DSN: "file:" + path + "?" + q.Encode(), Path: path, BusyTimeout: time.Duration(busy) * time.Millisecond}, nil
+	return Target{Driver: "sqlite", DSN: "file:" + path + "?" + q.Encode(), Path: path, BusyTimeout: busy}
 }
 
 func isTrue(s string) bool {

@@ -195,37 +195,49 @@ func (r *Registry) DB(src *Source) (*sql.DB, error) {
 	if db, ok := r.dbs[src.Target]; ok {
 		return db, nil
 	}
-	if src.Target.Path != "" && src.Target.Path != ":memory:" {
-		// HandStack creates the database file and its directory on first use.
-		if err := os.MkdirAll(filepath.Dir(src.Target.Path), 0o755); err != nil {
-			return nil, fmt.Errorf("data source %s: %w", src.Name(), err)
-		}
-	}
-	db, err := open(src.Target)
+	db, err := Open(src.Target, r.pool)
 	if err != nil {
 		return nil, fmt.Errorf("data source %s: %w", src.Name(), err)
 	}
-	if r.pool.MaxOpenConns > 0 {
-		db.SetMaxOpenConns(r.pool.MaxOpenConns)
-	}
-	if r.pool.MaxIdleConns > 0 {
-		db.SetMaxIdleConns(r.pool.MaxIdleConns)
-	}
-	db.SetConnMaxLifetime(r.pool.ConnMaxLifetime)
-	db.SetConnMaxIdleTime(r.pool.ConnMaxIdleTime)
 	r.dbs[src.Target] = db
 	return db, nil
 }
 
-func open(t Target) (*sql.DB, error) {
-	if t.Driver != "sqlite" {
-		return sql.Open(t.Driver, t.DSN)
+// DefaultPool is the pool policy of a module that has no pool settings:
+// dbclient's defaults.
+var DefaultPool = PoolOptions{MaxOpenConns: 20, MaxIdleConns: 5, ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}
+
+// Open opens a pool on t, the one way ack opens a database: an SQLite file
+// and its directory are created (as HandStack does on first use) and its
+// connections retry a fresh file's switch to WAL; the pool is sized by p.
+func Open(t Target, p PoolOptions) (*sql.DB, error) {
+	var db *sql.DB
+	if t.Driver == "sqlite" {
+		if t.Path != "" && t.Path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		c, err := newSQLiteConnector(t)
+		if err != nil {
+			return nil, err
+		}
+		db = sql.OpenDB(c)
+	} else {
+		var err error
+		if db, err = sql.Open(t.Driver, t.DSN); err != nil {
+			return nil, err
+		}
 	}
-	c, err := newSQLiteConnector(t)
-	if err != nil {
-		return nil, err
+	if p.MaxOpenConns > 0 {
+		db.SetMaxOpenConns(p.MaxOpenConns)
 	}
-	return sql.OpenDB(c), nil
+	if p.MaxIdleConns > 0 {
+		db.SetMaxIdleConns(p.MaxIdleConns)
+	}
+	db.SetConnMaxLifetime(p.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
+	return db, nil
 }
 
 // Ping checks that src answers.

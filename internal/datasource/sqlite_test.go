@@ -63,3 +63,38 @@ func TestSQLiteFreshFileConcurrentConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteFile opens a module's own SQLite file the way data sources are
+// opened: its directory is created, the file is in WAL mode with the busy
+// timeout, and transactions begin IMMEDIATE (a second writer waits at BEGIN).
+func TestSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "meta.db")
+	db, err := datasource.Open(datasource.SQLiteFile(path), datasource.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	var busy int
+	if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode %q (%v), want wal", mode, err)
+	}
+	if err := db.QueryRowContext(t.Context(), "PRAGMA busy_timeout").Scan(&busy); err != nil || busy != 5000 {
+		t.Errorf("busy_timeout %d (%v), want 5000", busy, err)
+	}
+	tx, err := db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// An immediate transaction holds the write lock from BEGIN: another
+	// connection cannot start writing until it ends.
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(t.Context(), "CREATE TABLE x (a)"); err == nil {
+		t.Error("a second writer got the lock while an immediate transaction was open")
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ack-dev/ack/internal/callerauth"
 	"github.com/ack-dev/ack/internal/config"
+	"github.com/ack-dev/ack/internal/datasource"
+	"github.com/ack-dev/ack/internal/dialect"
 	"github.com/ack-dev/ack/internal/module"
 )
 
@@ -41,7 +43,8 @@ type Config struct {
 
 	// MetadataProvider is "SQLite" or "PostgreSQL". Default: "SQLite".
 	MetadataProvider string
-	// MetadataConnectionString is the SQLite file or the PostgreSQL URL.
+	// MetadataConnectionString is the SQLite file, or the PostgreSQL URL or
+	// connection string (the keys of a dbclient DataSource).
 	// Default: DATA/repository/metadata.db.
 	MetadataConnectionString string
 	// SigningKey signs download links (HMAC-SHA256). Default: a random key
@@ -96,6 +99,8 @@ func loadConfig(h module.Host) (Config, error) {
 		c.MetadataProvider = "postgres"
 		if c.MetadataConnectionString == "" {
 			errs = append(errs, errors.New("MetadataConnectionString is required for PostgreSQL"))
+		} else if _, err := datasource.Translate(dialect.PostgreSQL, c.MetadataConnectionString, ""); err != nil {
+			errs = append(errs, fmt.Errorf("MetadataConnectionString: %w", err))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("MetadataProvider %q: want SQLite or PostgreSQL", c.MetadataProvider))

@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
-	_ "modernc.org/sqlite"             // driver "sqlite"
+	"github.com/ack-dev/ack/internal/datasource"
+	"github.com/ack-dev/ack/internal/dialect"
 )
 
 // Item is the metadata of one stored file. StorageKey is where the backend
@@ -86,31 +84,29 @@ var schema = []string{
 }
 
 // openMeta opens the metadata store and creates its table. provider is
-// "sqlite" or "postgres"; dsn is a SQLite file path or a pgx URL.
+// "sqlite" or "postgres"; dsn is a SQLite file path, or a PostgreSQL URL or
+// connection string. It opens through package datasource, as every
+// database in ack is: SQLite in WAL with a busy timeout and immediate
+// transactions, so that a count check and the insert that follows cannot
+// interleave with another writer.
 func openMeta(ctx context.Context, provider, dsn string) (*metaStore, error) {
-	var m metaStore
+	var t datasource.Target
 	switch provider {
 	case "sqlite":
-		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
-			return nil, fmt.Errorf("repository: metadata directory: %w", err)
-		}
-		// Immediate transactions take the write lock up front, so that a count
-		// check and the insert that follows cannot interleave with another writer.
-		db, err := sql.Open("sqlite", "file:"+dsn+
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("repository: open metadata: %w", err)
-		}
-		m.db = db
+		t = datasource.SQLiteFile(dsn)
 	case "postgres":
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("repository: open metadata: %w", err)
+		var err error
+		if t, err = datasource.Translate(dialect.PostgreSQL, dsn, ""); err != nil {
+			return nil, fmt.Errorf("repository: metadata connection string: %w", err)
 		}
-		m.db, m.postgres = db, true
 	default:
 		return nil, fmt.Errorf("repository: metadata provider %q: want SQLite or PostgreSQL", provider)
 	}
+	db, err := datasource.Open(t, datasource.DefaultPool)
+	if err != nil {
+		return nil, fmt.Errorf("repository: open metadata: %w", err)
+	}
+	m := metaStore{db: db, postgres: provider == "postgres"}
 	for _, stmt := range schema {
 		if _, err := m.db.ExecContext(ctx, stmt); err != nil {
 			m.db.Close()
