@@ -82,6 +82,11 @@ func TestSQLiteFile(t *testing.T) {
 	if err := db.QueryRowContext(t.Context(), "PRAGMA busy_timeout").Scan(&busy); err != nil || busy != 5000 {
 		t.Errorf("busy_timeout %d (%v), want 5000", busy, err)
 	}
+	// SQLite's default, FULL (2), which repository's metadata relies on.
+	var sync int
+	if err := db.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("synchronous %d (%v), want 2 (FULL)", sync, err)
+	}
 	tx, err := db.BeginTx(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
