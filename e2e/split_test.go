@@ -106,4 +106,14 @@ func TestSplitLayoutFromOneSettingsFile(t *testing.T) {
 	acktest.Eventually(t, 15*time.Second, "the transaction's log record in the logger process", func() bool {
 		return len(logRows(url("logger"), "SPLIT-LD01")) > 0
 	})
+
+	// The core process's readiness shows the peers it calls, endpoint by endpoint.
+	resp, err = http.Get(url("core") + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ready := acktest.ReadBody(t, resp); resp.StatusCode != 200 || !strings.Contains(ready, `"target":"logger"`) ||
+		!strings.Contains(ready, `"breaker":"closed"`) {
+		t.Fatalf("core /readyz: %d %s", resp.StatusCode, ready)
+	}
 }

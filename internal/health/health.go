@@ -38,10 +38,13 @@ func (s State) String() string {
 	}
 }
 
-// Check is one readiness condition. Fn returns nil when it passes.
+// Check is one readiness condition. Fn returns nil when it passes. Detail,
+// when set, adds what the check looked at to the report (a peer's endpoints
+// with their breaker and health state), whether it passed or not.
 type Check struct {
-	Name string
-	Fn   func(ctx context.Context) error
+	Name   string
+	Fn     func(ctx context.Context) error
+	Detail func() any
 }
 
 // Tracker holds the state and the readiness checks.
@@ -81,6 +84,7 @@ type CheckResult struct {
 	OK       bool   `json:"ok"`
 	Error    string `json:"error,omitempty"`
 	Duration string `json:"duration"`
+	Detail   any    `json:"detail,omitempty"`
 }
 
 // Report is the body of /readyz.
@@ -107,6 +111,9 @@ func (t *Tracker) Evaluate(ctx context.Context) Report {
 			results[i] = CheckResult{Name: c.Name, OK: err == nil, Duration: time.Since(start).Round(time.Microsecond).String()}
 			if err != nil {
 				results[i].Error = err.Error()
+			}
+			if c.Detail != nil {
+				results[i].Detail = c.Detail()
 			}
 		})
 	}

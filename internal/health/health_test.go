@@ -39,10 +39,13 @@ func TestReadiness(t *testing.T) {
 	}
 
 	tr = health.NewTracker(time.Second)
-	tr.Add(health.Check{Name: "db", Fn: func(context.Context) error { return fail }})
+	tr.Add(health.Check{Name: "db", Fn: func(context.Context) error { return fail },
+		Detail: func() any { return map[string]string{"breaker": "closed"} }})
 	tr.Set(health.Ready)
 	if code, rep := probe(t, tr.ReadyHandler()); code != 200 || !rep.Ready || !rep.Checks[0].OK {
 		t.Fatalf("ready: %d %+v", code, rep)
+	} else if d, _ := rep.Checks[0].Detail.(map[string]any); d["breaker"] != "closed" {
+		t.Fatalf("detail of a passing check: %+v", rep.Checks[0])
 	}
 	fail = errors.New("connection refused")
 	if code, rep := probe(t, tr.ReadyHandler()); code != 503 || rep.Checks[0].Error != "connection refused" {

@@ -40,7 +40,13 @@ func newPeers(h *Host, local map[module.ID]module.Module) (*peer.Resolver, error
 // peerCheck fails readiness while a remote module this process calls has no
 // usable endpoint.
 func peerCheck(r *peer.Resolver) health.Check {
-	return health.Check{Name: "peers", Fn: func(context.Context) error {
+	detail := func() any {
+		if cs := r.Checks(); len(cs) > 0 {
+			return cs
+		}
+		return nil
+	}
+	return health.Check{Name: "peers", Detail: detail, Fn: func(context.Context) error {
 		var down []string
 		for _, c := range r.Checks() {
 			if c.Ready {
