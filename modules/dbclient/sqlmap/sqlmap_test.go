@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ack-dev/ack/modules/dbclient/sqlmap"
+
+	"github.com/ack-dev/ack/internal/acktest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -110,10 +112,7 @@ func TestTruthy(t *testing.T) {
 }
 
 func TestFixturesParse(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "..", "shared", "fixtures", "handstack", "home", "contracts", "dbclient", "HDS", "BOD")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("HandStack fixtures not found at %s (../shared next to the repository): %v", dir, err)
-	}
+	dir := acktest.Shared(t, "fixtures/handstack/home/contracts/dbclient/HDS/BOD")
 	want := map[string][]string{
 		"BOD010.xml": {"HDS|BOD|BOD010|ZD0100", "HDS|BOD|BOD010|LD0100"},
 		"BOD011.xml": {"HDS|BOD|BOD011|ID0100"},

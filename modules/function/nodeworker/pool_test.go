@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/ack-dev/ack/modules/function/nodeworker"
 	"github.com/ack-dev/ack/modules/function/script"
+
+	"github.com/ack-dev/ack/internal/acktest"
 )
 
 func needNode(t *testing.T) {
@@ -176,7 +179,7 @@ func TestNPMPackage(t *testing.T) {
 	home := t.TempDir()
 	out, err := exec.CommandContext(t.Context(), "npm", "install", "--no-audit", "--no-fund", "--prefix", home, "is-number@7.0.0").CombinedOutput()
 	if err != nil {
-		t.Skipf("npm install failed (registry unreachable?): %v\n%s", err, out)
+		acktest.Require(t, fmt.Sprintf("npm install is-number (registry unreachable?): %v\n%s", err, out))
 	}
 	p := newPool(t, 1)
 	dir := filepath.Join(home, "contracts", "function", "HDS", "TST", "NPM010")
