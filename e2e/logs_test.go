@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,18 +54,6 @@ func TestTransactionLogsReachTheLogger(t *testing.T) {
 	})
 }
 
-// freePort returns a port nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 // countShipped counts the logger's transaction records whose GlobalID has prefix.
 func countShipped(base, prefix string) (int, map[string]int) {
 	seen := map[string]int{}
@@ -100,7 +87,7 @@ func countShipped(base, prefix string) (int, map[string]int) {
 // them and replays them once the logger is back.
 func TestNoLogRecordLostAcrossLoggerRestart(t *testing.T) {
 	home, _, _ := newHome(t)
-	port := freePort(t)
+	port := acktest.FreePort(t)
 	loggerData := t.TempDir()
 	startLogger := func() *acktest.Process {
 		return acktest.StartProcess(t, acktest.ProcessOptions{Home: home, Args: []string{"--modules=logger", "--port=" + port},

@@ -26,7 +26,7 @@ func TestSplitLayoutFromOneSettingsFile(t *testing.T) {
 	}
 	port := map[string]string{}
 	for _, p := range []string{"edge", "wwwroot", "repository", "logger", "core", "function"} {
-		port[p] = freePort(t)
+		port[p] = acktest.FreePort(t)
 	}
 	url := func(p string) string { return "http://127.0.0.1:" + port[p] }
 	// One settings file for every process: each finds the modules it does

@@ -2,7 +2,6 @@ package zerodowntime
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -54,7 +53,7 @@ func startPostgres(t *testing.T) *postgres {
 			t.Fatal(err)
 		}
 	}
-	pg.Port = freePort(t)
+	pg.Port = acktest.FreePort(t)
 	pg.run(t, "initdb", "-D", pg.data(), "-A", "trust", "-U", "ackzdt", "-E", "UTF8", "--no-sync")
 	pg.start(t)
 	t.Cleanup(func() {
@@ -119,16 +118,4 @@ func (pg *postgres) run(t *testing.T, name string, args ...string) {
 		log, _ := os.ReadFile(filepath.Join(pg.dir, "server.log"))
 		t.Fatalf("%s %v: %v\n%s\nserver log:\n%s", name, args, err, out, log)
 	}
-}
-
-// freePort returns a loopback port nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }

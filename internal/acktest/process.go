@@ -2,6 +2,7 @@ package acktest
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -215,4 +216,17 @@ func (p *Process) Stop(t testing.TB) {
 func (p *Process) Post(t testing.TB, path string, body any) *http.Response {
 	t.Helper()
 	return post(t, http.DefaultClient, p.URL+path, body)
+}
+
+// FreePort returns a loopback port nothing listens on right now, for a
+// process that must be restarted on the same port.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }
