@@ -14,6 +14,11 @@ import (
 // an error (warnings are printed but pass).
 func check(cfg host.Config, env Env) int {
 	ctx := context.Background()
+	// The diagnostics are the output; the modules' own log lines about the
+	// same problems would only repeat them.
+	quiet := cfg.Settings.Log
+	quiet.Level = "error"
+	cfg.Logger = newLogger(quiet, env.Stderr)
 	h, err := host.New(cfg)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ack: %v\n", err)

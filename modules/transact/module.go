@@ -114,4 +114,23 @@ func (m *Module) Transact(ctx context.Context, req *wire.TransactionRequest) (*w
 	return m.execute(ctx, call{req: req, path: "event", trusted: true}), nil
 }
 
-var _ module.Module = (*Module)(nil)
+// Diagnose reports, for `ack check`, the RoutingCommandUri entries that name
+// a module ack does not have (graphclient, command, prompter): transactions
+// routed there fail.
+func (m *Module) Diagnose(context.Context) []module.Diagnostic {
+	if m.router == nil {
+		return nil
+	}
+	var out []module.Diagnostic
+	for _, key := range m.router.unavailable {
+		t := m.router.table[key]
+		out = append(out, module.Diagnostic{File: m.host.Config().File, Severity: "warning",
+			Message: fmt.Sprintf("RoutingCommandUri[%q] = %s: %s; transactions routed there fail", key, t.url, t.unavailable)})
+	}
+	return out
+}
+
+var (
+	_ module.Module    = (*Module)(nil)
+	_ module.Diagnoser = (*Module)(nil)
+)

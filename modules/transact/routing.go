@@ -29,6 +29,9 @@ type target struct {
 type router struct {
 	table    map[string]*target // RoutingCommandUri, resolved
 	fallback map[string]*target // by CommandType, when the table is empty
+	// unavailable lists the table keys whose module ack does not have, for
+	// `ack check`.
+	unavailable []string
 }
 
 // newRouter resolves every RoutingCommandUri entry through peers. An entry
@@ -55,6 +58,7 @@ func newRouter(table map[string]string, peers module.Peers, log *slog.Logger) (*
 		if !knownModule(id) {
 			t.unavailable = fmt.Sprintf("module %q is not part of ack", id)
 			log.Warn("route names a module ack does not have; transactions using it will fail", "route", key, "url", raw)
+			r.unavailable = append(r.unavailable, key)
 			r.table[key] = t
 			continue
 		}

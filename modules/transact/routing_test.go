@@ -90,6 +90,9 @@ func TestRouter(t *testing.T) {
 		if tg, _, ok := r.resolve("", "HDS", "BOD", "G", "D"); !ok || tg.exec != nil {
 			t.Errorf("graphclient: %+v %v", tg, ok)
 		}
+		if len(r.unavailable) != 1 || r.unavailable[0] != "HDS|*|G|D" {
+			t.Errorf("unavailable routes for ack check: %v", r.unavailable)
+		}
 		if _, key, ok := r.resolve("", "HDS", "BOD", "D", "P"); ok || key != "HDS|BOD|D|P" {
 			t.Errorf("P environment: %q %v", key, ok)
 		}
