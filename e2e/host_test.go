@@ -18,27 +18,12 @@ import (
 	"github.com/ack-dev/ack/internal/acktest"
 )
 
-const sqlContract = `<?xml version="1.0" encoding="UTF-8"?>
-<mapper xmlns="contract.xsd">
-    <header>
-        <application>E2E</application>
-        <project>TST</project>
-        <transaction>TST010</transaction>
-        <datasource>DB01</datasource>
-        <use>Y</use>
-        <desc>end-to-end test</desc>
-    </header>
-    <commands>
-        <statement id="GD01" seq="0" use="Y" timeout="0" desc="which version is served">
-            SELECT '%s' AS Version
-        </statement>
-        <statement id="SL01" seq="0" use="Y" timeout="0" desc="a slow query">
-            WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x &lt; 2000000)
-            SELECT count(*) AS N FROM c
-        </statement>
-    </commands>
-</mapper>
-`
+// sqlContract serves version from GD01, and SL01 is a slow query.
+func sqlContract(version string) string {
+	return acktest.SQLContract("E2E", "TST", "TST010", "DB01",
+		acktest.Statement{ID: "GD01", SQL: fmt.Sprintf("SELECT '%s' AS Version", version)},
+		acktest.Statement{ID: "SL01", SQL: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x &lt; 2000000) SELECT count(*) AS N FROM c"})
+}
 
 const txContract = `{
     "ApplicationID": "E2E", "ProjectID": "TST", "TransactionID": "TST010",
@@ -74,7 +59,7 @@ func newHome(t *testing.T) (home, sqlPath, txPath string) {
 	home = t.TempDir()
 	sqlPath = filepath.Join(home, "contracts", "dbclient", "E2E", "TST", "TST010.xml")
 	txPath = filepath.Join(home, "contracts", "transact", "E2E", "TST", "TST010.json")
-	writeFile(t, sqlPath, fmt.Sprintf(sqlContract, "v1"))
+	writeFile(t, sqlPath, sqlContract("v1"))
 	writeFile(t, txPath, fmt.Sprintf(txContract, service("GD01")+",\n"+service("SL01")))
 	return home, sqlPath, txPath
 }
@@ -140,12 +125,12 @@ func TestLiveContracts(t *testing.T) {
 	})
 
 	// An edit is served without a restart.
-	writeFile(t, sqlPath, fmt.Sprintf(sqlContract, "v2"))
+	writeFile(t, sqlPath, sqlContract("v2"))
 	acktest.Eventually(t, 10*time.Second, "the edited SQL to be served", func() bool { return version(t, p.URL) == "v2" })
 
 	// A broken file keeps the last good version serving and is reported.
 	writeFile(t, sqlPath, "<mapper><header>broken")
-	writeFile(t, filepath.Join(filepath.Dir(sqlPath), "marker.xml"), strings.ReplaceAll(fmt.Sprintf(sqlContract, "m"), "TST010", "TST011"))
+	writeFile(t, filepath.Join(filepath.Dir(sqlPath), "marker.xml"), strings.ReplaceAll(sqlContract("m"), "TST010", "TST011"))
 	acktest.Eventually(t, 10*time.Second, "the broken file to be reported", func() bool {
 		resp, err := http.Get(p.URL + "/ack/contracts")
 		if err != nil {
@@ -169,7 +154,7 @@ func TestLiveContracts(t *testing.T) {
 
 	// Writing it back serves it again.
 	writeFile(t, txPath, fmt.Sprintf(txContract, service("GD01")))
-	writeFile(t, sqlPath, fmt.Sprintf(sqlContract, "v3"))
+	writeFile(t, sqlPath, sqlContract("v3"))
 	acktest.Eventually(t, 10*time.Second, "the restored contract", func() bool { return version(t, p.URL) == "v3" })
 }
 

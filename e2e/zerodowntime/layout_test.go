@@ -17,35 +17,11 @@ import (
 	"github.com/ack-dev/ack/internal/acktest"
 )
 
-// The contracts every event serves: transaction ZDT/ZDT/<tx>, service GD01,
-// one statement answering a version string, so an edit is visible.
-const sqlContract = `<?xml version="1.0" encoding="UTF-8"?>
-<mapper xmlns="contract.xsd">
-    <header>
-        <application>ZDT</application>
-        <project>ZDT</project>
-        <transaction>%s</transaction>
-        <datasource>%s</datasource>
-        <use>Y</use>
-        <desc>zero-downtime load target</desc>
-    </header>
-    <commands>
-        <statement id="GD01" seq="0" use="Y" timeout="0" desc="which version is served">
-            SELECT '%s' AS "Version"
-        </statement>
-    </commands>
-</mapper>
-`
-
-const txContract = `{
-    "ApplicationID": "ZDT", "ProjectID": "ZDT", "TransactionID": "%s",
-    "Services": [
-        {"ServiceID": "GD01", "Authorize": false, "ReturnType": "Json", "CommandType": "D",
-         "TransactionScope": false,
-         "Inputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Row", "ParameterHandling": "Rejected"}],
-         "Outputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Form"}]}
-    ]
-}`
+// sqlContract is the contract every event serves: transaction ZDT/ZDT/tx on
+// data source ds, service GD01 answering a version string, so an edit is visible.
+func sqlContract(tx, ds, version string) string {
+	return acktest.SQLContract("ZDT", "ZDT", tx, ds, acktest.Statement{ID: "GD01", SQL: fmt.Sprintf(`SELECT '%s' AS "Version"`, version)})
+}
 
 const executePath = "/transact/api/transaction/execute"
 
@@ -71,8 +47,8 @@ func (h *home) txPath(tx string) string {
 // writeTransaction writes both contracts of transaction tx on data source ds.
 func (h *home) writeTransaction(t *testing.T, tx, ds, version string) {
 	t.Helper()
-	writeRenamed(t, h.sqlPath(tx), fmt.Sprintf(sqlContract, tx, ds, version))
-	writeRenamed(t, h.txPath(tx), fmt.Sprintf(txContract, tx))
+	writeRenamed(t, h.sqlPath(tx), sqlContract(tx, ds, version))
+	writeRenamed(t, h.txPath(tx), acktest.TransactionContract("ZDT", "ZDT", tx, "GD01"))
 }
 
 // writeRenamed writes a file beside path and renames it over path, as most

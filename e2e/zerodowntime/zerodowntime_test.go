@@ -215,7 +215,7 @@ func editContract(t *testing.T, p params) {
 		writes := []func(*testing.T, string, string){writeRenamed, writeInPlace, writeRenamed, writeInPlace}
 		for i, write := range writes {
 			v := fmt.Sprintf("v%d", i+2)
-			write(t, h.sqlPath("ZDT010"), fmt.Sprintf(sqlContract, "ZDT010", "DB01", v))
+			write(t, h.sqlPath("ZDT010"), sqlContract("ZDT010", "DB01", v))
 			acktest.Eventually(t, 10*time.Second, v+" to be served", func() bool { return served(t, ack.URL, "ZDT010") == v })
 		}
 		return fmt.Sprintf("%d edits (renamed, in place), each served", len(writes))

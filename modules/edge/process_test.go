@@ -22,40 +22,15 @@ import (
 	"github.com/ack-dev/ack/internal/acktest"
 )
 
-const upstreamSQL = `<?xml version="1.0" encoding="UTF-8"?>
-<mapper xmlns="contract.xsd">
-    <header>
-        <application>EDG</application>
-        <project>TST</project>
-        <transaction>TST010</transaction>
-        <datasource>DB01</datasource>
-        <use>Y</use>
-        <desc>which process answers</desc>
-    </header>
-    <commands>
-        <statement id="GD01" seq="0" use="Y" timeout="0" desc="the process name">
-            SELECT '%s' AS Name
-        </statement>
-    </commands>
-</mapper>
-`
-
-const upstreamTransaction = `{
-    "ApplicationID": "EDG", "ProjectID": "TST", "TransactionID": "TST010",
-    "Services": [{"ServiceID": "GD01", "Authorize": false, "ReturnType": "Json", "CommandType": "D",
-        "TransactionScope": false,
-        "Inputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Row", "ParameterHandling": "Rejected"}],
-        "Outputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Form"}]}]
-}`
-
 // upstreamHome is a home whose transaction EDG/TST/TST010/GD01 and static
 // file /who.txt both answer name.
 func upstreamHome(t *testing.T, name string) string {
 	t.Helper()
 	home := t.TempDir()
 	for path, content := range map[string]string{
-		"contracts/dbclient/EDG/TST/TST010.xml":  fmt.Sprintf(upstreamSQL, name),
-		"contracts/transact/EDG/TST/TST010.json": upstreamTransaction,
+		"contracts/dbclient/EDG/TST/TST010.xml": acktest.SQLContract("EDG", "TST", "TST010", "DB01",
+			acktest.Statement{ID: "GD01", SQL: fmt.Sprintf("SELECT '%s' AS Name", name)}),
+		"contracts/transact/EDG/TST/TST010.json": acktest.TransactionContract("EDG", "TST", "TST010", "GD01"),
 		"wwwroot/who.txt":                        name,
 	} {
 		p := filepath.Join(home, filepath.FromSlash(path))
