@@ -40,27 +40,12 @@ func service(id string) string {
         "Outputs": [{"ModelID": "Dynamic", "Fields": [], "Type": "Form"}]}`, id)
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// Write then rename, as editors do, so the server never reads half a file.
-	tmp := path + ".tmp~"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func newHome(t *testing.T) (home, sqlPath, txPath string) {
 	home = t.TempDir()
 	sqlPath = filepath.Join(home, "contracts", "dbclient", "E2E", "TST", "TST010.xml")
 	txPath = filepath.Join(home, "contracts", "transact", "E2E", "TST", "TST010.json")
-	writeFile(t, sqlPath, sqlContract("v1"))
-	writeFile(t, txPath, fmt.Sprintf(txContract, service("GD01")+",\n"+service("SL01")))
+	acktest.ReplaceFile(t, sqlPath, sqlContract("v1"))
+	acktest.ReplaceFile(t, txPath, fmt.Sprintf(txContract, service("GD01")+",\n"+service("SL01")))
 	return home, sqlPath, txPath
 }
 
@@ -125,12 +110,12 @@ func TestLiveContracts(t *testing.T) {
 	})
 
 	// An edit is served without a restart.
-	writeFile(t, sqlPath, sqlContract("v2"))
+	acktest.ReplaceFile(t, sqlPath, sqlContract("v2"))
 	acktest.Eventually(t, 10*time.Second, "the edited SQL to be served", func() bool { return version(t, p.URL) == "v2" })
 
 	// A broken file keeps the last good version serving and is reported.
-	writeFile(t, sqlPath, "<mapper><header>broken")
-	writeFile(t, filepath.Join(filepath.Dir(sqlPath), "marker.xml"), strings.ReplaceAll(sqlContract("m"), "TST010", "TST011"))
+	acktest.ReplaceFile(t, sqlPath, "<mapper><header>broken")
+	acktest.ReplaceFile(t, filepath.Join(filepath.Dir(sqlPath), "marker.xml"), strings.ReplaceAll(sqlContract("m"), "TST010", "TST011"))
 	acktest.Eventually(t, 10*time.Second, "the broken file to be reported", func() bool {
 		resp, err := http.Get(p.URL + "/ack/contracts")
 		if err != nil {
@@ -153,8 +138,8 @@ func TestLiveContracts(t *testing.T) {
 	})
 
 	// Writing it back serves it again.
-	writeFile(t, txPath, fmt.Sprintf(txContract, service("GD01")))
-	writeFile(t, sqlPath, sqlContract("v3"))
+	acktest.ReplaceFile(t, txPath, fmt.Sprintf(txContract, service("GD01")))
+	acktest.ReplaceFile(t, sqlPath, sqlContract("v3"))
 	acktest.Eventually(t, 10*time.Second, "the restored contract", func() bool { return version(t, p.URL) == "v3" })
 }
 

@@ -47,24 +47,8 @@ func (h *home) txPath(tx string) string {
 // writeTransaction writes both contracts of transaction tx on data source ds.
 func (h *home) writeTransaction(t *testing.T, tx, ds, version string) {
 	t.Helper()
-	writeRenamed(t, h.sqlPath(tx), sqlContract(tx, ds, version))
-	writeRenamed(t, h.txPath(tx), acktest.TransactionContract("ZDT", "ZDT", tx, "GD01"))
-}
-
-// writeRenamed writes a file beside path and renames it over path, as most
-// editors and deploy tools do.
-func writeRenamed(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp := path + ".tmp~"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	acktest.ReplaceFile(t, h.sqlPath(tx), sqlContract(tx, ds, version))
+	acktest.ReplaceFile(t, h.txPath(tx), acktest.TransactionContract("ZDT", "ZDT", tx, "GD01"))
 }
 
 // writeInPlace truncates path and writes it, as some editors do: the server

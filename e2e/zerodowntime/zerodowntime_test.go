@@ -212,7 +212,8 @@ func editContract(t *testing.T, p params) {
 	tg := target{"ZDT010 (SQLite)", ack.URL + executePath, request(t, "ZDT010"), p.rate}
 	m := measure(t, p, "(a) edit a contract", []target{tg}, func() string {
 		// Renamed into place and written in place (truncate, then write).
-		writes := []func(*testing.T, string, string){writeRenamed, writeInPlace, writeRenamed, writeInPlace}
+		replace := func(t *testing.T, path, content string) { acktest.ReplaceFile(t, path, content) }
+		writes := []func(*testing.T, string, string){replace, writeInPlace, replace, writeInPlace}
 		for i, write := range writes {
 			v := fmt.Sprintf("v%d", i+2)
 			write(t, h.sqlPath("ZDT010"), sqlContract("ZDT010", "DB01", v))
@@ -229,8 +230,8 @@ func invalidContract(t *testing.T, p params) {
 	ack := start(t, "ack", acktest.ProcessOptions{Home: h.dir})
 	tg := target{"ZDT010 (SQLite)", ack.URL + executePath, request(t, "ZDT010"), p.rate}
 	m := measure(t, p, "(b) write an invalid contract", []target{tg}, func() string {
-		writeRenamed(t, h.sqlPath("ZDT010"), "<mapper><header>broken")
-		writeRenamed(t, h.txPath("ZDT010"), `{"ApplicationID": "ZDT", "Services": [`)
+		acktest.ReplaceFile(t, h.sqlPath("ZDT010"), "<mapper><header>broken")
+		acktest.ReplaceFile(t, h.txPath("ZDT010"), `{"ApplicationID": "ZDT", "Services": [`)
 		acktest.Eventually(t, 10*time.Second, "both broken files to be reported", func() bool {
 			body := get(ack.URL, "/ack/contracts")
 			return strings.Contains(body, "ZDT010.xml") && strings.Contains(body, "ZDT010.json")

@@ -16,3 +16,14 @@ func WriteFile(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// ReplaceFile writes content beside path and renames it over path, as most
+// editors and deploy tools save: a reader never sees half a file.
+func ReplaceFile(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp~"
+	WriteFile(t, tmp, content)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
