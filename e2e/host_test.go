@@ -80,15 +80,7 @@ func version(t *testing.T, base string) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	if r.Acknowledge != 1 {
-		return "acknowledge 0: " + r.ExceptionText
-	}
-	for _, ds := range r.Result.DataSet {
-		if m, ok := ds.Value.(map[string]any); ok {
-			return fmt.Sprint(m["Version"])
-		}
-	}
-	return "no data"
+	return r.FormField("Version")
 }
 
 func TestLiveContracts(t *testing.T) {

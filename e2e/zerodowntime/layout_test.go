@@ -83,15 +83,7 @@ func served(t *testing.T, base, tx string) string {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return "error: " + err.Error()
 	}
-	if out.Acknowledge != 1 {
-		return "acknowledge 0: " + out.ExceptionText
-	}
-	for _, ds := range out.Result.DataSet {
-		if m, ok := ds.Value.(map[string]any); ok {
-			return fmt.Sprint(m["Version"])
-		}
-	}
-	return "no data"
+	return out.FormField("Version")
 }
 
 // get returns the body of GET base+path, "" on any failure.

@@ -279,3 +279,15 @@ func (w *testWriter) close() {
 	defer w.mu.Unlock()
 	w.closed.Store(true)
 }
+
+// HandStackModuleJSON copies HandStack's own module.json of module id from the
+// fixtures into home, where ack reads it (DIR/modules/<id>/module.json). It
+// skips like Shared when the fixtures are absent.
+func HandStackModuleJSON(t testing.TB, home, id string) {
+	t.Helper()
+	data, err := os.ReadFile(Shared(t, "fixtures/handstack/home/modules/"+id+"/module.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteFile(t, filepath.Join(home, "modules", id, "module.json"), string(data))
+}

@@ -1,5 +1,7 @@
 package acktest
 
+import "fmt"
+
 // Field is one {id, value} item of a transaction input row.
 type Field struct {
 	ID    string `json:"id"`
@@ -50,4 +52,19 @@ type TransactionResponse struct {
 			Value any    `json:"value"`
 		} `json:"dataSet"`
 	} `json:"result"`
+}
+
+// FormField returns field name of the first Form output (an object) of an
+// acknowledged answer, or a text saying why there is none, so that a test can
+// compare it with the value it expects.
+func (r TransactionResponse) FormField(name string) string {
+	if r.Acknowledge != 1 {
+		return "acknowledge 0: " + r.ExceptionText
+	}
+	for _, ds := range r.Result.DataSet {
+		if m, ok := ds.Value.(map[string]any); ok {
+			return fmt.Sprint(m[name])
+		}
+	}
+	return "no data"
 }

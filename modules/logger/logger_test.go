@@ -298,13 +298,8 @@ func testListFiltersAndPages(t *testing.T, cfg map[string]any) {
 // TestHandStackModuleJSON runs on HandStack's own logger module.json: the
 // HDS data source is a SQLite file under DIR/sqlite, resolved from DIR/app.
 func TestHandStackModuleJSON(t *testing.T) {
-	fixture := acktest.Shared(t, "fixtures/handstack/home/modules/logger/module.json")
-	data, err := os.ReadFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
 	home := t.TempDir()
-	acktest.WriteFile(t, filepath.Join(home, "modules", "logger", "module.json"), string(data))
+	acktest.HandStackModuleJSON(t, home, "logger")
 	h, _ := startLogger(t, home, nil)
 	wantStatus(t, h.Post(t, "/logger/api/log/insert", `{"ApplicationID":"HDS","Message":"m","ServerID":"WEB01"}`), http.StatusOK)
 	rows := list(t, h, "applicationID=HDS")

@@ -597,13 +597,8 @@ func TestSharedFiles(t *testing.T) {
 // relative ContractBasePath and WWWRootBasePath resolve against DIR/app, and
 // its other keys (CreateIDPolicy, DevAutoSignIn, ...) are ignored.
 func TestHandStackModuleJSON(t *testing.T) {
-	src := acktest.Shared(t, "fixtures/handstack/home/modules/wwwroot/module.json")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	home := t.TempDir()
-	write(t, home, "modules/wwwroot/module.json", string(data))
+	acktest.HandStackModuleJSON(t, home, "wwwroot")
 	write(t, home, "modules/wwwroot/wwwroot/js/syn.js", "// syn")
 	write(t, home, "contracts/wwwroot/HDS/TST/JSF010.html", "<p>JSF010</p>")
 	h := start(t, home, nil)
