@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/ack-dev/ack/internal/logship"
 	"github.com/ack-dev/ack/internal/module"
@@ -20,6 +21,9 @@ type logShipping struct {
 	queue  *logship.Queue
 	cancel context.CancelFunc
 	done   chan struct{}
+	// access holds one shipping access logger per module label, built once
+	// rather than on every transaction.
+	access sync.Map // string -> *slog.Logger
 }
 
 // newLogShipping returns nil when no logger module is reachable: logs then
@@ -101,7 +105,11 @@ func (h *Host) accessLogger(mod string, attrs []slog.Attr) *slog.Logger {
 	}
 	for _, a := range attrs {
 		if strings.EqualFold(a.Key, logship.GlobalIDKey) {
-			return slog.New(h.ship.queue.Handler(h.log.Handler(), mod))
+			if l, ok := h.ship.access.Load(mod); ok {
+				return l.(*slog.Logger)
+			}
+			l, _ := h.ship.access.LoadOrStore(mod, slog.New(h.ship.queue.Handler(h.log.Handler(), mod)))
+			return l.(*slog.Logger)
 		}
 	}
 	return h.log
