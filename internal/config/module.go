@@ -55,46 +55,22 @@ func LoadModule(id string, paths Paths, overlay map[string]json.RawMessage) (*Mo
 			return nil, fmt.Errorf("%s: %w", path, describeJSONError(clean, err))
 		}
 		m.File = path
-		for k, v := range f.ModuleConfig {
-			m.values[strings.ToLower(k)] = entry{key: k, raw: v, base: paths.App}
-		}
+		m.set(f.ModuleConfig, paths.App)
 	}
-	for k, v := range overlay {
-		m.values[strings.ToLower(k)] = entry{key: k, raw: v, base: paths.Home}
-	}
+	m.set(overlay, paths.Home)
 	return m, nil
 }
 
-// NewModule builds settings from values given in code (tests, defaults),
-// with relative paths resolved against DIR.
-func NewModule(id string, paths Paths, values map[string]any) (*Module, error) {
-	overlay := map[string]json.RawMessage{}
+// set records values, read from a file whose relative paths resolve against
+// base, over what is there (keys without regard to case).
+func (m *Module) set(values map[string]json.RawMessage, base string) {
 	for k, v := range values {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("module %s setting %s: %w", id, k, err)
-		}
-		overlay[k] = raw
+		m.values[strings.ToLower(k)] = entry{key: k, raw: v, base: base}
 	}
-	return &Module{id: id, paths: paths, values: toEntries(overlay, paths.Home)}, nil
-}
-
-func toEntries(m map[string]json.RawMessage, base string) map[string]entry {
-	out := map[string]entry{}
-	for k, v := range m {
-		out[strings.ToLower(k)] = entry{key: k, raw: v, base: base}
-	}
-	return out
 }
 
 // ID is the module's ID.
 func (m *Module) ID() string { return m.id }
-
-// Has reports whether key is set.
-func (m *Module) Has(key string) bool {
-	_, ok := m.values[strings.ToLower(key)]
-	return ok
-}
 
 // Decode fills v (a pointer to a struct) from the settings. Unknown keys are
 // ignored: module.json belongs to HandStack and carries keys ack does not use.

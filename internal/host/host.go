@@ -147,9 +147,6 @@ func boolFloat(b bool) float64 {
 // Contracts returns the contract registry (for `ack check` and tests).
 func (h *Host) Contracts() *contract.Registry { return h.contracts }
 
-// Health returns the health tracker.
-func (h *Host) Health() *health.Tracker { return h.health }
-
 // Provision provisions every module in order and loads their contracts once,
 // without starting anything. `ack check` stops here.
 func (h *Host) Provision(ctx context.Context) error {

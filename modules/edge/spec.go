@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,7 +174,7 @@ func parseRoutes(data []byte) (*Routing, error) {
 		return &contract.ParseError{Line: lineNear(data, near), Err: fmt.Errorf(format, args...)}
 	}
 	r := &Routing{Pools: make(map[string]*Pool, len(f.Pools))}
-	for _, name := range config.SortedKeys(f.Pools) {
+	for _, name := range slices.Sorted(maps.Keys(f.Pools)) {
 		p, err := parsePool(name, f.Pools[name], fail)
 		if err != nil {
 			return nil, err

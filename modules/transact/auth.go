@@ -2,11 +2,11 @@ package transact
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/ack-dev/ack/internal/config"
 	"github.com/ack-dev/ack/internal/wire"
 )
 
@@ -113,7 +113,7 @@ func tokenParameters(bt *bearerToken) []wire.DynamicParameter {
 		return nil
 	}
 	out := make([]wire.DynamicParameter, 0, len(vars)+len(bt.Policy.Claims))
-	for _, k := range config.SortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		var v any
 		raw := vars[k]
 		var s string
@@ -131,7 +131,7 @@ func tokenParameters(bt *bearerToken) []wire.DynamicParameter {
 		}
 		out = append(out, wire.DynamicParameter{ParameterName: "$" + k, Value: v, DbType: "String", Length: -1})
 	}
-	for _, k := range config.SortedKeys(bt.Policy.Claims) {
+	for _, k := range slices.Sorted(maps.Keys(bt.Policy.Claims)) {
 		out = append(out, wire.DynamicParameter{ParameterName: "#" + k, Value: bt.Policy.Claims[k], DbType: "String", Length: -1})
 	}
 	return out
